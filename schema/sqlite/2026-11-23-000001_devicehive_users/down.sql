@@ -1,0 +1,3 @@
+DROP TABLE user_network;
+DROP TABLE network;
+DROP TABLE dh_user;

@@ -1,0 +1,44 @@
+//! The password hasher: Argon2id costs ~18 ms per hash (FIELD-NOTES 0.7), so it runs on its own
+//! `SyncArbiter` threads, never on the threads that drive MQTT or the database.
+
+use actix::{Actor, ActorContext, Handler, SyncContext};
+
+use super::messages::HashPassword;
+use super::supervise::{guarded, inject, FaultPlan, FaultSite};
+use crate::auth::password::{hash, HashScheme, StoredPassword};
+use crate::error::ServiceError;
+
+/// Hashes new passwords with the configured scheme.
+pub struct HasherActor {
+    scheme: HashScheme,
+    faults: FaultPlan,
+}
+
+impl HasherActor {
+    /// A hasher for `scheme`.
+    pub fn new(scheme: HashScheme, faults: FaultPlan) -> HasherActor {
+        HasherActor { scheme, faults }
+    }
+}
+
+impl Actor for HasherActor {
+    type Context = SyncContext<Self>;
+}
+
+impl Handler<HashPassword> for HasherActor {
+    type Result = Result<StoredPassword, ServiceError>;
+
+    fn handle(&mut self, msg: HashPassword, ctx: &mut Self::Context) -> Self::Result {
+        let (result, restart) = guarded("hasher", || {
+            inject(&self.faults, FaultSite::Hasher);
+            hash(msg.password.expose(), self.scheme).map_err(|e| {
+                log::error!(target: "dh::hasher", "{e}");
+                ServiceError::Internal
+            })
+        });
+        if restart {
+            ctx.stop();
+        }
+        result
+    }
+}

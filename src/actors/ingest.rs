@@ -1,0 +1,317 @@
+//! The ingest actor: owns the Paho session, reads its event stream, turns each publish into a
+//! decoded request (or an error answer) and starts a pipeline task for it.
+//!
+//! The Paho callback only `try_send`s into an unbounded channel (a bounded one silently drops
+//! messages Paho already acknowledged, FIELD-NOTES 0.2); the bound is applied here instead,
+//! with a 503 answer. Nothing in this actor blocks.
+
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use actix::fut::wrap_future;
+use actix::{
+    Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, Supervised,
+};
+use paho_mqtt::{AsyncClient, ConnectOptions, Event, Message, PropertyCode};
+
+use super::admission::Admission;
+use super::pipeline::{self, Peers};
+use super::supervise::{inject, FaultPlan, FaultSite};
+use crate::error::ServiceError;
+use crate::protocol::topic::{classify, parse_response_topic, RequestTopic};
+use crate::protocol::{decode, Answer, DecodeFailure, Origin};
+
+/// First retry delay after a failed initial connect; doubles up to [`MAX_CONNECT_BACKOFF`].
+const MIN_CONNECT_BACKOFF: Duration = Duration::from_millis(500);
+const MAX_CONNECT_BACKOFF: Duration = Duration::from_secs(30);
+/// Repeated warnings about ignored messages are logged at most this often.
+const WARN_INTERVAL: Duration = Duration::from_secs(10);
+
+/// Everything ingest needs, built once at start-up.
+pub struct IngestSettings {
+    /// The Paho client (shared with the publisher).
+    pub client: AsyncClient,
+    /// Paho's event stream, opened before connecting (boxed: the channel is `!Unpin`, actors
+    /// must be `Unpin`).
+    pub events: Box<paho_mqtt::AsyncReceiver<Event>>,
+    /// How to connect.
+    pub connect_options: ConnectOptions,
+    /// The request subscriptions.
+    pub subscriptions: Vec<String>,
+    /// The broker URL, for log lines.
+    pub broker_url: String,
+    /// Request size limit.
+    pub max_payload_bytes: usize,
+    /// The admission bound and counters.
+    pub admission: Arc<Admission>,
+    /// Where requests go.
+    pub peers: Peers,
+    /// Test-only fault plan.
+    pub faults: FaultPlan,
+}
+
+/// Logs a repeated warning at most once per [`WARN_INTERVAL`], with how many were held back.
+struct RateLimited {
+    last: Option<Instant>,
+    suppressed: AtomicU64,
+}
+
+impl RateLimited {
+    fn new() -> RateLimited {
+        RateLimited {
+            last: None,
+            suppressed: AtomicU64::new(0),
+        }
+    }
+
+    fn warn(&mut self, text: impl FnOnce() -> String) {
+        let due = self.last.is_none_or(|t| t.elapsed() >= WARN_INTERVAL);
+        if due {
+            let held = self.suppressed.swap(0, Ordering::Relaxed);
+            log::warn!(target: "dh::ingest", "{} ({held} similar messages since the last report)", text());
+            self.last = Some(Instant::now());
+        } else {
+            self.suppressed.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The ingest actor.
+pub struct IngestActor {
+    settings: IngestSettings,
+    connect_started: bool,
+    backoff: Duration,
+    warnings: RateLimited,
+}
+
+impl IngestActor {
+    /// An actor that connects when started.
+    pub fn new(settings: IngestSettings) -> IngestActor {
+        IngestActor {
+            settings,
+            connect_started: false,
+            backoff: MIN_CONNECT_BACKOFF,
+            warnings: RateLimited::new(),
+        }
+    }
+
+    fn connect(&mut self, ctx: &mut Context<Self>) {
+        let token = self
+            .settings
+            .client
+            .connect(self.settings.connect_options.clone());
+        ctx.spawn(wrap_future::<_, Self>(token).map(|result, act, ctx| match result {
+            Ok(_) => act.backoff = MIN_CONNECT_BACKOFF,
+            Err(e) => {
+                log::warn!(target: "dh::ingest", "cannot connect to broker {}: {e}; retrying in {:?}", act.settings.broker_url, act.backoff);
+                ctx.run_later(act.backoff, |act, ctx| act.connect(ctx));
+                act.backoff = (act.backoff * 2).min(MAX_CONNECT_BACKOFF);
+            }
+        }));
+    }
+
+    fn subscribe(&mut self, ctx: &mut Context<Self>) {
+        let topics = self.settings.subscriptions.clone();
+        let token = self.settings.client.subscribe_many_same_qos(&topics, 1);
+        ctx.spawn(wrap_future::<_, Self>(token).map(move |result, _act, ctx| match result {
+            Ok(_) => log::info!(target: "dh::ingest", "ready: subscribed to {}", topics.join(", ")),
+            Err(e) => {
+                log::warn!(target: "dh::ingest", "subscribing to {} failed: {e}; retrying", topics.join(", "));
+                ctx.run_later(Duration::from_secs(1), |act, ctx| act.subscribe(ctx));
+            }
+        }));
+    }
+
+    /// Works out where a message came from and where its answer may go; `None` for messages
+    /// that must not be executed or cannot be answered (counted and logged).
+    fn origin_of(&mut self, msg: &Message) -> Option<Origin> {
+        let admission = &self.settings.admission;
+        if msg.retained() {
+            // Every resubscribe replays retained messages; executing them would repeat requests.
+            admission.retained_ignored.fetch_add(1, Ordering::Relaxed);
+            let topic = msg.topic().to_string();
+            self.warnings
+                .warn(|| format!("ignored a retained request on '{topic}'"));
+            return None;
+        }
+        match classify(msg.topic()) {
+            Some(RequestTopic::Verified(client_id)) => Some(Origin::Verified { client_id }),
+            Some(RequestTopic::Open) => {
+                let props = msg.properties();
+                let Some(topic) = props.get_string(PropertyCode::ResponseTopic) else {
+                    admission.unanswerable.fetch_add(1, Ordering::Relaxed);
+                    self.warnings.warn(|| {
+                        "dropped a request on 'dh/request' without a Response Topic".to_string()
+                    });
+                    return None;
+                };
+                let Some((response_action, _)) = parse_response_topic(&topic) else {
+                    admission
+                        .refused_response_topic
+                        .fetch_add(1, Ordering::Relaxed);
+                    self.warnings.warn(|| {
+                        format!("refused a request whose Response Topic '{topic}' is outside dh/response/{{action}}@{{id}}")
+                    });
+                    return None;
+                };
+                let correlation = props
+                    .get_binary(PropertyCode::CorrelationData)
+                    .map(|b| b.to_vec());
+                Some(Origin::Open {
+                    response_topic: topic,
+                    response_action,
+                    correlation,
+                })
+            }
+            None => {
+                let topic = msg.topic().to_string();
+                self.warnings.warn(|| {
+                    format!("ignored a message on '{topic}': not a request topic or an invalid client id")
+                });
+                None
+            }
+        }
+    }
+
+    fn on_message(&mut self, msg: &Message) {
+        let Some(origin) = self.origin_of(msg) else {
+            return;
+        };
+        inject(&self.settings.faults, FaultSite::Ingest);
+        let qos = msg.qos() as i32;
+        let decoded = decode(msg.payload(), self.settings.max_payload_bytes);
+        if let Origin::Open {
+            response_action, ..
+        } = &origin
+        {
+            let action = match &decoded {
+                Ok(req) => req.action.name(),
+                Err(failure) => failure.raw_action.as_str(),
+            };
+            if action != response_action {
+                self.settings
+                    .admission
+                    .refused_response_topic
+                    .fetch_add(1, Ordering::Relaxed);
+                self.warnings.warn(|| {
+                    format!("refused an MQTT 5 request: its Response Topic names '{response_action}', its payload '{action}'")
+                });
+                return;
+            }
+        }
+        let request = match decoded {
+            Ok(request) => request,
+            Err(failure) => {
+                let DecodeFailure {
+                    raw_action,
+                    request_id,
+                    error,
+                } = *failure;
+                let answer = Answer {
+                    action: raw_action,
+                    request_id,
+                    result: Err(error),
+                };
+                return self.answer(origin, qos, answer);
+            }
+        };
+        let Some(permit) = self.settings.admission.try_admit() else {
+            self.settings.admission.shed.fetch_add(1, Ordering::Relaxed);
+            self.warnings
+                .warn(|| "backlog over its bound: answering 503 Server is busy".to_string());
+            let answer = Answer {
+                action: request.action.name().to_string(),
+                request_id: request.request_id,
+                result: Err(ServiceError::ServerBusy),
+            };
+            return self.answer(origin, qos, answer);
+        };
+        let peers = self.settings.peers.clone();
+        actix_rt::spawn(async move {
+            pipeline::serve(&peers, origin, qos, request).await;
+            drop(permit);
+        });
+    }
+
+    /// Publishes an answer decided here (decode errors, 503s, 500s).
+    fn answer(&self, origin: Origin, qos: i32, answer: Answer) {
+        let permit = self.settings.admission.admit_answer();
+        let peers = self.settings.peers.clone();
+        actix_rt::spawn(async move {
+            pipeline::deliver(&peers, &origin, qos, answer).await;
+            drop(permit);
+        });
+    }
+
+    /// After a panic while handling `msg`: answer it with a 500 if it can be addressed.
+    fn answer_internal_error(&mut self, msg: &Message) {
+        let Some(origin) = self.origin_of(msg) else {
+            return;
+        };
+        let decoded = decode(msg.payload(), self.settings.max_payload_bytes);
+        let (action, request_id) = match decoded {
+            Ok(req) => (req.action.name().to_string(), req.request_id),
+            Err(failure) => (failure.raw_action, failure.request_id),
+        };
+        let answer = Answer {
+            action,
+            request_id,
+            result: Err(ServiceError::Internal),
+        };
+        self.answer(origin, msg.qos() as i32, answer);
+    }
+}
+
+impl Actor for IngestActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        // Re-run after every restart: the stream is a clone of the same channel, so messages
+        // queued in it while restarting are not lost.
+        ctx.add_stream(Box::pin((*self.settings.events).clone()));
+        if !self.connect_started {
+            self.connect_started = true;
+            log::info!(target: "dh::ingest", "connecting to broker {}", self.settings.broker_url);
+            self.connect(ctx);
+        }
+    }
+}
+
+impl Supervised for IngestActor {
+    fn restarting(&mut self, _: &mut Self::Context) {
+        log::warn!(target: "dh::ingest", "ingest actor restarting");
+    }
+}
+
+impl StreamHandler<Event> for IngestActor {
+    fn handle(&mut self, event: Event, ctx: &mut Self::Context) {
+        match event {
+            Event::Connected => {
+                log::info!(target: "dh::ingest", "connected to broker {}", self.settings.broker_url);
+                self.subscribe(ctx);
+            }
+            Event::ConnectionLost => {
+                log::warn!(target: "dh::ingest", "connection to broker lost; reconnecting")
+            }
+            Event::Disconnected { reason_code, .. } => {
+                log::warn!(target: "dh::ingest", "broker disconnected us: {reason_code}")
+            }
+            Event::Shutdown => log::info!(target: "dh::ingest", "MQTT client shut down"),
+            Event::Message(msg) => {
+                let outcome = catch_unwind(AssertUnwindSafe(|| self.on_message(&msg)));
+                if outcome.is_err() {
+                    log::error!(target: "dh::supervise", "ingest actor panicked while handling a message on '{}'; answering 500 and restarting it", msg.topic());
+                    self.answer_internal_error(&msg);
+                    ctx.stop();
+                }
+            }
+        }
+    }
+
+    fn finished(&mut self, _: &mut Self::Context) {
+        // The event stream only ends when the client is dropped at shutdown.
+        log::debug!(target: "dh::ingest", "event stream ended");
+    }
+}

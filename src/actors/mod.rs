@@ -1,0 +1,23 @@
+//! The actors and the messages between them.
+//!
+//! ```text
+//! Paho thread ─try_send─► IngestActor ──spawned pipeline task per request──┐
+//!                          (decode,       │ Authorize / BindSession ─► AuthActor
+//!                           admission)    │ GetCurrent / UpdateCurrent /
+//!                                         │   RecordAuthentication ─► RepoActor ×pool (SyncArbiter)
+//!                                         │ HashPassword ──────────► HasherActor ×cores (SyncArbiter)
+//!                                         └ Publish ───────────────► PublisherActor ─► Paho
+//! ```
+//! Each actor is supervised on its own (see [`supervise`]): a panic answers that one request
+//! with a 500 and restarts only that actor. Pipelines run as their own tasks, so a restarting
+//! ingest actor does not drop requests already being handled.
+
+pub mod admission;
+pub mod auth;
+pub mod hasher;
+pub mod ingest;
+pub mod messages;
+pub mod pipeline;
+pub mod publisher;
+pub mod repo;
+pub mod supervise;

@@ -1,0 +1,114 @@
+//! The user-repository actor: diesel over the r2d2 pool on a `SyncArbiter` with one thread per
+//! pooled connection, so blocking database work never runs where MQTT is driven.
+
+use actix::{Actor, ActorContext, Handler, SyncContext};
+
+use super::messages::{GetCurrent, RecordAuthentication, UpdateCurrent};
+use super::supervise::{guarded, inject, FaultPlan, FaultSite};
+use crate::db::user_repo::{self, CurrentUser, UpdateRejection};
+use crate::db::{DbConn, DbError, DbPool};
+use crate::error::ServiceError;
+use crate::model::UserStatus;
+
+/// Runs the repository's queries.
+pub struct RepoActor {
+    pool: DbPool,
+    faults: FaultPlan,
+}
+
+impl RepoActor {
+    /// A repository thread over `pool`.
+    pub fn new(pool: DbPool, faults: FaultPlan) -> RepoActor {
+        RepoActor { pool, faults }
+    }
+
+    fn with_conn<T>(
+        &self,
+        what: &str,
+        f: impl FnOnce(&mut DbConn) -> Result<T, diesel::result::Error>,
+    ) -> Result<T, ServiceError> {
+        inject(&self.faults, FaultSite::Repo);
+        let outcome = self
+            .pool
+            .get()
+            .and_then(|mut conn| f(&mut conn).map_err(DbError::classify));
+        outcome.map_err(|err| match err {
+            DbError::Unavailable(cause) => {
+                log::warn!(target: "dh::repo", "{what}: {cause}");
+                ServiceError::ServiceUnavailable
+            }
+            DbError::Query(cause) => {
+                log::error!(target: "dh::repo", "{what}: {cause}");
+                ServiceError::Internal
+            }
+        })
+    }
+}
+
+fn active(user: &crate::db::model::UserRow) -> bool {
+    UserStatus::from_ordinal(user.status.into()) == Some(UserStatus::Active)
+}
+
+impl Actor for RepoActor {
+    type Context = SyncContext<Self>;
+}
+
+/// Runs a guarded handler body and restarts this thread's actor after a panic.
+fn handle_guarded<T>(
+    ctx: &mut SyncContext<RepoActor>,
+    body: impl FnOnce() -> Result<T, ServiceError>,
+) -> Result<T, ServiceError> {
+    let (result, restart) = guarded("repository", body);
+    if restart {
+        ctx.stop();
+    }
+    result
+}
+
+impl Handler<GetCurrent> for RepoActor {
+    type Result = Result<CurrentUser, ServiceError>;
+
+    fn handle(&mut self, msg: GetCurrent, ctx: &mut Self::Context) -> Self::Result {
+        handle_guarded(ctx, || {
+            self.with_conn("user/getCurrent", |c| {
+                user_repo::load_current(c, msg.user_id)
+            })?
+            .filter(|cur| active(&cur.user))
+            .ok_or(ServiceError::Unauthorized)
+        })
+    }
+}
+
+impl Handler<UpdateCurrent> for RepoActor {
+    type Result = Result<(), ServiceError>;
+
+    fn handle(&mut self, msg: UpdateCurrent, ctx: &mut Self::Context) -> Self::Result {
+        handle_guarded(ctx, || {
+            let outcome = self.with_conn("user/updateCurrent", |c| {
+                user_repo::update_current(c, msg.user_id, &msg.changes, msg.needs_admin)
+            })?;
+            outcome.map_err(|why| match why {
+                UpdateRejection::NotActive => ServiceError::Unauthorized,
+                UpdateRejection::AdminRequired => ServiceError::AdminRequired,
+                UpdateRejection::LoginTaken => ServiceError::LoginTaken,
+            })
+        })
+    }
+}
+
+impl Handler<RecordAuthentication> for RepoActor {
+    type Result = Result<(), ServiceError>;
+
+    fn handle(&mut self, msg: RecordAuthentication, ctx: &mut Self::Context) -> Self::Result {
+        handle_guarded(ctx, || {
+            let now = chrono::Utc::now().naive_utc();
+            let user = self.with_conn("authenticate", |c| {
+                user_repo::touch_login(c, msg.user_id, now)
+            })?;
+            match user {
+                Some(user) if active(&user) => Ok(()),
+                _ => Err(ServiceError::InvalidCredentials),
+            }
+        })
+    }
+}

@@ -1,0 +1,6 @@
+//! Credentials: DeviceHive JWTs, their signing key, permissions, and password hashes.
+
+pub mod jwt;
+pub mod key;
+pub mod password;
+pub mod permission;

@@ -1,0 +1,129 @@
+//! Rows and changesets of the DeviceHive tables. Password fields never reach `Debug`.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::schema::{dh_user, network, user_network};
+
+/// A `dh_user` row.
+#[derive(Queryable, Selectable, Clone)]
+#[diesel(table_name = dh_user)]
+pub struct UserRow {
+    /// `id`
+    pub id: i64,
+    /// `login`
+    pub login: String,
+    /// `password_hash`: a PHC string (Argon2id) or DeviceHive's Base64 SHA-256.
+    pub password_hash: Option<String>,
+    /// `password_salt`: only for DeviceHive hashes.
+    pub password_salt: Option<String>,
+    /// `role` ordinal.
+    pub role: i32,
+    /// `status` ordinal.
+    pub status: i32,
+    /// `login_attempts`
+    pub login_attempts: i32,
+    /// `last_login`, UTC.
+    pub last_login: Option<NaiveDateTime>,
+    /// `data`: JSON text.
+    pub data: Option<String>,
+    /// `intro_reviewed`
+    pub intro_reviewed: Option<bool>,
+    /// `all_device_types_available`
+    pub all_device_types_available: Option<bool>,
+}
+
+impl std::fmt::Debug for UserRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRow")
+            .field("id", &self.id)
+            .field("login", &self.login)
+            .field("role", &self.role)
+            .field("status", &self.status)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The public part of a `network` row.
+#[derive(Debug, Queryable, Selectable, Clone, PartialEq, Eq)]
+#[diesel(table_name = network)]
+pub struct NetworkRow {
+    /// `id`
+    pub id: i64,
+    /// `name`
+    pub name: String,
+    /// `description`
+    pub description: Option<String>,
+}
+
+/// The columns a `user/updateCurrent` writes; `None` leaves a column untouched, so the UPDATE
+/// names only the provided columns and concurrent updates of other fields are not lost.
+#[derive(AsChangeset, Default, Clone)]
+#[diesel(table_name = dh_user)]
+pub struct UserChanges {
+    /// New login.
+    pub login: Option<String>,
+    /// New role ordinal.
+    pub role: Option<i32>,
+    /// New status ordinal.
+    pub status: Option<i32>,
+    /// New password hash.
+    pub password_hash: Option<String>,
+    /// New salt (`Some(None)` clears it when an Argon2id hash replaces a DeviceHive one).
+    pub password_salt: Option<Option<String>>,
+    /// New data (`Some(None)` clears it).
+    pub data: Option<Option<String>>,
+    /// New introReviewed.
+    pub intro_reviewed: Option<bool>,
+}
+
+impl UserChanges {
+    /// Whether nothing would be written.
+    pub fn is_empty(&self) -> bool {
+        self.login.is_none()
+            && self.role.is_none()
+            && self.status.is_none()
+            && self.password_hash.is_none()
+            && self.password_salt.is_none()
+            && self.data.is_none()
+            && self.intro_reviewed.is_none()
+    }
+}
+
+/// A user to create.
+#[derive(Insertable)]
+#[diesel(table_name = dh_user)]
+pub struct NewUser {
+    /// `login`
+    pub login: String,
+    /// `password_hash`
+    pub password_hash: Option<String>,
+    /// `password_salt`
+    pub password_salt: Option<String>,
+    /// `role` ordinal.
+    pub role: i32,
+    /// `status` ordinal.
+    pub status: i32,
+    /// Always 0: the column has no default in DeviceHive's schema.
+    pub login_attempts: i32,
+}
+
+/// A network to create.
+#[derive(Insertable)]
+#[diesel(table_name = network)]
+pub struct NewNetwork {
+    /// `name`
+    pub name: String,
+    /// `description`
+    pub description: Option<String>,
+}
+
+/// A user-network link, inserted as the DeviceHive server does: only the two ids.
+#[derive(Insertable)]
+#[diesel(table_name = user_network)]
+pub struct NewUserNetwork {
+    /// `user_id`
+    pub user_id: i64,
+    /// `network_id`
+    pub network_id: i64,
+}

@@ -1,0 +1,184 @@
+//! Connection pools. The backend is chosen from the URL scheme; each connection is prepared on
+//! acquire (PostgreSQL: UTC session time zone; SQLite: foreign keys, WAL, busy timeout).
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
+use diesel::{PgConnection, SqliteConnection};
+
+use crate::secret::redact_url;
+
+/// How long a SQLite writer waits for the lock before the request gets a 503.
+const SQLITE_BUSY_TIMEOUT_MS: u64 = 1_000;
+
+/// A parsed `DATABASE_URL`.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    /// `postgres://…` or `postgresql://…`, passed to libpq as is.
+    Postgres(String),
+    /// `sqlite://PATH` (relative to the working directory, or `sqlite:///abs/path`).
+    Sqlite(PathBuf),
+}
+
+impl std::fmt::Debug for DbUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.redacted())
+    }
+}
+
+impl DbUrl {
+    /// Parses a URL; the error names the accepted forms.
+    pub fn parse(url: &str) -> Result<DbUrl, String> {
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(DbUrl::Postgres(url.to_string()));
+        }
+        match url.strip_prefix("sqlite://") {
+            Some(path) if !path.is_empty() => Ok(DbUrl::Sqlite(PathBuf::from(path))),
+            _ => Err(format!(
+                "DATABASE_URL '{}' is neither postgres://… nor sqlite://PATH",
+                redact_url(url)
+            )),
+        }
+    }
+
+    /// The URL with any password hidden, for logs.
+    pub fn redacted(&self) -> String {
+        match self {
+            DbUrl::Postgres(url) => redact_url(url),
+            DbUrl::Sqlite(path) => format!("sqlite://{}", path.display()),
+        }
+    }
+}
+
+/// Why the data layer could not answer.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// No connection within the timeout, or the connection broke: the database is unavailable.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A query failed for another reason.
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+}
+
+impl DbError {
+    /// Sorts a query error: lost connections and SQLite lock time-outs are unavailability.
+    pub fn classify(err: diesel::result::Error) -> DbError {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match &err {
+            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
+            | Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _) => {
+                DbError::Unavailable(err.to_string())
+            }
+            Error::DatabaseError(_, info) if info.message().contains("database is locked") => {
+                DbError::Unavailable(err.to_string())
+            }
+            _ => DbError::Query(err),
+        }
+    }
+}
+
+/// A pool for the backend the URL names.
+#[derive(Clone)]
+pub enum DbPool {
+    /// PostgreSQL.
+    Postgres(Pool<ConnectionManager<PgConnection>>),
+    /// SQLite file.
+    Sqlite(Pool<ConnectionManager<SqliteConnection>>),
+}
+
+/// A pooled connection of either backend; use [`crate::with_conn!`] to query it.
+pub enum DbConn {
+    /// PostgreSQL.
+    Postgres(PooledConnection<ConnectionManager<PgConnection>>),
+    /// SQLite.
+    Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+}
+
+#[derive(Debug)]
+struct PgSetup;
+
+impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PgSetup {
+    fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
+        // `last_login` is timestamptz but declared Timestamp: without UTC every write would be
+        // shifted by the server's offset (STYLE.md, diesel pitfalls).
+        conn.batch_execute("SET TIME ZONE 'UTC'")
+            .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+#[derive(Debug)]
+struct SqliteSetup;
+
+impl CustomizeConnection<SqliteConnection, diesel::r2d2::Error> for SqliteSetup {
+    fn on_acquire(&self, conn: &mut SqliteConnection) -> Result<(), diesel::r2d2::Error> {
+        conn.batch_execute(&format!(
+            "PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}; PRAGMA foreign_keys = ON; \
+             PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL;"
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
+}
+
+impl DbPool {
+    /// Opens a pool of `size` connections; `get()` waits at most `timeout` for one, so a
+    /// database outage becomes a 503 within that time instead of r2d2's default 30 s.
+    pub fn open(url: &DbUrl, size: u32, timeout: Duration) -> Result<DbPool, DbError> {
+        let unavailable =
+            |e: diesel::r2d2::PoolError| DbError::Unavailable(format!("{}: {e}", url.redacted()));
+        Ok(match url {
+            DbUrl::Postgres(u) => DbPool::Postgres(
+                Pool::builder()
+                    .max_size(size)
+                    .connection_timeout(timeout)
+                    .connection_customizer(Box::new(PgSetup))
+                    .build(ConnectionManager::new(u.clone()))
+                    .map_err(unavailable)?,
+            ),
+            DbUrl::Sqlite(path) => DbPool::Sqlite(
+                Pool::builder()
+                    .max_size(size)
+                    .connection_timeout(timeout)
+                    .connection_customizer(Box::new(SqliteSetup))
+                    .build(ConnectionManager::new(path.to_string_lossy()))
+                    .map_err(unavailable)?,
+            ),
+        })
+    }
+
+    /// Takes a connection, waiting at most the pool's timeout. Blocking: call it only from a
+    /// thread that may block (the repository's `SyncArbiter`, the CLI).
+    pub fn get(&self) -> Result<DbConn, DbError> {
+        let unavailable = |e: diesel::r2d2::PoolError| DbError::Unavailable(e.to_string());
+        Ok(match self {
+            DbPool::Postgres(pool) => DbConn::Postgres(pool.get().map_err(unavailable)?),
+            DbPool::Sqlite(pool) => DbConn::Sqlite(pool.get().map_err(unavailable)?),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_urls() {
+        assert_eq!(
+            DbUrl::parse("sqlite://dh.sqlite"),
+            Ok(DbUrl::Sqlite(PathBuf::from("dh.sqlite")))
+        );
+        assert_eq!(
+            DbUrl::parse("sqlite:///var/lib/dh.sqlite"),
+            Ok(DbUrl::Sqlite(PathBuf::from("/var/lib/dh.sqlite")))
+        );
+        assert!(matches!(
+            DbUrl::parse("postgresql://u@h/db"),
+            Ok(DbUrl::Postgres(_))
+        ));
+        let err = DbUrl::parse("mysql://u:pw@h/db").err().unwrap_or_default();
+        assert!(err.contains("mysql://u:***@h/db"), "{err}");
+        assert!(DbUrl::parse("sqlite://").is_err());
+    }
+}

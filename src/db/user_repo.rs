@@ -1,0 +1,231 @@
+//! The user repository's queries: plain, synchronous, and honest about "not found" versus a
+//! database error. Each takes a pooled connection and runs on a thread that may block.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use diesel::result::{DatabaseErrorKind, Error as DieselError};
+
+use super::model::{NetworkRow, NewNetwork, NewUser, NewUserNetwork, UserChanges, UserRow};
+use super::schema::{dh_user, network, user_network};
+use super::DbConn;
+use crate::model::{Role, UserStatus};
+use crate::{with_conn, write_transaction};
+
+/// `last_login` is bumped only when older than this (DeviceHive's `user.login.lastTimeout`).
+const LAST_LOGIN_GRANULARITY_MS: i64 = 1_000;
+
+/// A user with the networks linked to it.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    /// The user row.
+    pub user: UserRow,
+    /// Networks from `user_network`, ordered by id.
+    pub networks: Vec<NetworkRow>,
+}
+
+/// Why an update was refused; nothing was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UpdateRejection {
+    /// The user is gone or not active.
+    NotActive,
+    /// A client-role user asked for an admin-only field.
+    AdminRequired,
+    /// Another user has the requested login.
+    LoginTaken,
+}
+
+enum TxError {
+    Db(DieselError),
+    Rejected(UpdateRejection),
+}
+
+impl From<DieselError> for TxError {
+    fn from(e: DieselError) -> Self {
+        TxError::Db(e)
+    }
+}
+
+fn is_active(user: &UserRow) -> bool {
+    UserStatus::from_ordinal(user.status.into()) == Some(UserStatus::Active)
+}
+
+/// Loads a user by id.
+pub fn find_by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<UserRow>> {
+    with_conn!(conn, |c| dh_user::table
+        .find(id)
+        .select(UserRow::as_select())
+        .first(c)
+        .optional())
+}
+
+/// Loads a user by exact, case-sensitive login.
+pub fn find_by_login(conn: &mut DbConn, login: &str) -> QueryResult<Option<UserRow>> {
+    with_conn!(conn, |c| dh_user::table
+        .filter(dh_user::login.eq(login))
+        .select(UserRow::as_select())
+        .first(c)
+        .optional())
+}
+
+/// Loads a user and its networks, or `None` if there is no such user.
+pub fn load_current(conn: &mut DbConn, id: i64) -> QueryResult<Option<CurrentUser>> {
+    let Some(user) = find_by_id(conn, id)? else {
+        return Ok(None);
+    };
+    let networks = networks_of(conn, id)?;
+    Ok(Some(CurrentUser { user, networks }))
+}
+
+/// The networks linked to a user, ordered by id, without duplicates (DeviceHive's link table
+/// has no unique constraint).
+pub fn networks_of(conn: &mut DbConn, user_id: i64) -> QueryResult<Vec<NetworkRow>> {
+    let mut rows: Vec<NetworkRow> = with_conn!(conn, |c| user_network::table
+        .inner_join(network::table)
+        .filter(user_network::user_id.eq(user_id))
+        .select(NetworkRow::as_select())
+        .order(network::id)
+        .load(c))?;
+    rows.dedup_by_key(|n| n.id);
+    Ok(rows)
+}
+
+/// Records a successful authentication: resets the failure counter and bumps `last_login`
+/// (DEVICEHIVE.md section 5.2). Returns the user as it was found; an inactive user is left
+/// untouched and returned for the caller to refuse.
+pub fn touch_login(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<Option<UserRow>> {
+    write_transaction!(conn, |c| {
+        let Some(user) = dh_user::table
+            .find(id)
+            .select(UserRow::as_select())
+            .first(c)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        if !is_active(&user) {
+            return Ok(Some(user));
+        }
+        let stale = user
+            .last_login
+            .is_none_or(|last| (now - last).num_milliseconds() >= LAST_LOGIN_GRANULARITY_MS);
+        if stale || user.login_attempts != 0 {
+            let last = if stale { Some(now) } else { user.last_login };
+            diesel::update(dh_user::table.find(id))
+                .set((dh_user::login_attempts.eq(0), dh_user::last_login.eq(last)))
+                .execute(c)?;
+        }
+        Ok(Some(user))
+    })
+}
+
+/// Applies a `user/updateCurrent` for user `id` in one transaction: the user must be active,
+/// admin-only fields need the admin role (read from the row, so a demotion takes effect at
+/// once), a new login must be free. Only the provided columns are written.
+pub fn update_current(
+    conn: &mut DbConn,
+    id: i64,
+    changes: &UserChanges,
+    needs_admin: bool,
+) -> QueryResult<Result<(), UpdateRejection>> {
+    let result = write_transaction!(conn, |c| {
+        let user = dh_user::table
+            .find(id)
+            .select(UserRow::as_select())
+            .first(c)
+            .optional()?
+            .filter(is_active)
+            .ok_or(TxError::Rejected(UpdateRejection::NotActive))?;
+        if needs_admin && Role::from_ordinal(user.role.into()) != Some(Role::Admin) {
+            return Err(TxError::Rejected(UpdateRejection::AdminRequired));
+        }
+        if let Some(login) = &changes.login {
+            let taken = dh_user::table
+                .filter(dh_user::login.eq(login).and(dh_user::id.ne(id)))
+                .select(dh_user::id)
+                .first::<i64>(c)
+                .optional()?;
+            if taken.is_some() {
+                return Err(TxError::Rejected(UpdateRejection::LoginTaken));
+            }
+        }
+        if !changes.is_empty() {
+            diesel::update(dh_user::table.find(id))
+                .set(changes.clone())
+                .execute(c)?;
+        }
+        Ok(())
+    });
+    match result {
+        Ok(()) => Ok(Ok(())),
+        Err(TxError::Rejected(why)) => Ok(Err(why)),
+        // A concurrent rename that slipped past the check above.
+        Err(TxError::Db(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))) => {
+            Ok(Err(UpdateRejection::LoginTaken))
+        }
+        Err(TxError::Db(e)) => Err(e),
+    }
+}
+
+/// Creates a user and returns its id.
+pub fn insert_user(conn: &mut DbConn, user: &NewUser) -> QueryResult<i64> {
+    with_conn!(conn, |c| diesel::insert_into(dh_user::table)
+        .values(user)
+        .returning(dh_user::id)
+        .get_result(c))
+}
+
+/// Creates a network and returns its id.
+pub fn insert_network(
+    conn: &mut DbConn,
+    name: &str,
+    description: Option<&str>,
+) -> QueryResult<i64> {
+    let row = NewNetwork {
+        name: name.to_string(),
+        description: description.map(str::to_string),
+    };
+    with_conn!(conn, |c| diesel::insert_into(network::table)
+        .values(&row)
+        .returning(network::id)
+        .get_result(c))
+}
+
+/// Links a user to a network.
+pub fn assign_network(conn: &mut DbConn, user_id: i64, network_id: i64) -> QueryResult<()> {
+    let row = NewUserNetwork {
+        user_id,
+        network_id,
+    };
+    with_conn!(conn, |c| diesel::insert_into(user_network::table)
+        .values(&row)
+        .execute(c))
+    .map(|_| ())
+}
+
+/// Sets a user's status (operator tool and tests).
+pub fn set_status(conn: &mut DbConn, user_id: i64, status: UserStatus) -> QueryResult<usize> {
+    with_conn!(conn, |c| diesel::update(dh_user::table.find(user_id))
+        .set(dh_user::status.eq(status.ordinal()))
+        .execute(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use diesel::debug_query;
+    use diesel::pg::Pg;
+
+    #[test]
+    fn update_names_only_the_provided_columns() {
+        let changes = UserChanges {
+            data: Some(Some("{}".into())),
+            ..UserChanges::default()
+        };
+        let sql = debug_query::<Pg, _>(&diesel::update(dh_user::table.find(1_i64)).set(changes))
+            .to_string();
+        assert!(
+            sql.starts_with(r#"UPDATE "dh_user" SET "data" = $1 WHERE"#),
+            "{sql}"
+        );
+    }
+}

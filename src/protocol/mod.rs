@@ -1,0 +1,14 @@
+//! The wire contract of PROTOCOL.md as plain functions over plain types: topics, request
+//! decoding, answers. Nothing here touches a broker, a database or an actor.
+
+pub mod action;
+pub mod request;
+pub mod response;
+pub mod topic;
+pub mod update;
+pub mod user_view;
+
+pub use action::Action;
+pub use request::{decode, DecodeFailure, Request};
+pub use response::{Answer, Outgoing};
+pub use topic::{Origin, RequestTopic};

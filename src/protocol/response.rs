@@ -1,0 +1,109 @@
+//! Building answers (PROTOCOL.md section 3) and the message that carries them.
+
+use serde_json::{Map, Value};
+
+use super::Origin;
+use crate::error::ServiceError;
+
+/// An answer before it is addressed: success fields or an error.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answer {
+    /// The action name echoed back (the raw text for unknown actions).
+    pub action: String,
+    /// The request id echoed back.
+    pub request_id: Value,
+    /// Result fields on success, the error otherwise.
+    pub result: Result<Map<String, Value>, ServiceError>,
+}
+
+impl Answer {
+    /// The JSON payload: `{"action","requestId","status",…}`.
+    pub fn to_json(&self) -> Value {
+        let mut out = Map::new();
+        out.insert("action".into(), Value::String(self.action.clone()));
+        out.insert("requestId".into(), self.request_id.clone());
+        match &self.result {
+            Ok(fields) => {
+                out.insert("status".into(), "success".into());
+                out.extend(fields.clone());
+            }
+            Err(err) => {
+                out.insert("status".into(), "error".into());
+                out.insert("code".into(), err.code().into());
+                out.insert("error".into(), err.to_string().into());
+            }
+        }
+        Value::Object(out)
+    }
+
+    /// Addresses the answer for `origin`; `None` when no valid topic can be formed.
+    pub fn address(&self, origin: &Origin, request_qos: i32) -> Option<Outgoing> {
+        let topic = origin.answer_topic(&self.action)?;
+        let correlation = match origin {
+            Origin::Open { correlation, .. } => correlation.clone(),
+            Origin::Verified { .. } => None,
+        };
+        Some(Outgoing {
+            topic,
+            qos: request_qos.clamp(0, 1),
+            correlation,
+            payload: self.to_json().to_string().into_bytes(),
+        })
+    }
+}
+
+/// A message ready for the publisher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outgoing {
+    /// Always under `dh/response/`.
+    pub topic: String,
+    /// The request's QoS, at most 1.
+    pub qos: i32,
+    /// MQTT 5 correlation data, echoed byte for byte.
+    pub correlation: Option<Vec<u8>>,
+    /// The JSON answer.
+    pub payload: Vec<u8>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn error_answer_has_protocol_shape() {
+        let answer = Answer {
+            action: "user/getCurrent".into(),
+            request_id: json!(7),
+            result: Err(ServiceError::Unauthorized),
+        };
+        assert_eq!(
+            answer.to_json().to_string(),
+            r#"{"action":"user/getCurrent","requestId":7,"status":"error","code":401,"error":"Unauthorized"}"#
+        );
+    }
+
+    #[test]
+    fn addresses_verified_and_mqtt5_origins() {
+        let answer = Answer {
+            action: "authenticate".into(),
+            request_id: Value::Null,
+            result: Ok(Map::new()),
+        };
+        let verified = Origin::Verified {
+            client_id: "dev".into(),
+        };
+        let out = answer.address(&verified, 2);
+        assert_eq!(
+            out.as_ref().map(|o| (o.topic.as_str(), o.qos)),
+            Some(("dh/response/authenticate@dev", 1))
+        );
+        let open = Origin::Open {
+            response_topic: "dh/response/authenticate@x".into(),
+            response_action: "authenticate".into(),
+            correlation: Some(vec![0, 255]),
+        };
+        let out = answer.address(&open, 0);
+        assert_eq!(out.and_then(|o| o.correlation), Some(vec![0, 255]));
+    }
+}
