@@ -1,1 +1,18 @@
+//! Integration tests: the real binary, a real Mosquitto started per test from the shipped
+//! configuration and ACL, real SQLite files and PostgreSQL databases, real JWTs.
+//!
+//! Needs `mosquitto`, `mosquitto_passwd` and a PostgreSQL server where the current user may
+//! create databases (`DH_TEST_POSTGRES_URL`, default postgres://postgres@127.0.0.1:5432/postgres);
+//! `deploy/setup-test.sh` installs and starts them. A missing one fails with that hint.
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    reason = "a failing test is a panic with a message"
+)]
+
+mod support;
+
+mod get_current;

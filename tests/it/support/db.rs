@@ -1,0 +1,179 @@
+//! A database per test: a SQLite file in a temporary directory, or a PostgreSQL database
+//! created on the local server and dropped (with its connections) when the test ends.
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+use dh_mqtt_plugin::auth::jwt::{now_ms, Claims, JwtKeys, TokenType};
+use dh_mqtt_plugin::auth::password::{hash, HashScheme};
+use dh_mqtt_plugin::db::model::{NewUser, UserRow};
+use dh_mqtt_plugin::db::{migrate, user_repo, DbConn, DbPool, DbUrl};
+use dh_mqtt_plugin::model::{Role, UserStatus};
+use tempfile::TempDir;
+
+use super::{unique, TEST_JWT_SECRET};
+
+/// Where the tests find PostgreSQL's maintenance database.
+fn admin_url() -> String {
+    std::env::var("DH_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+}
+
+/// Which backend a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A SQLite file.
+    Sqlite,
+    /// A PostgreSQL database.
+    Postgres,
+}
+
+/// A migrated, empty database owned by one test.
+pub struct TestDb {
+    /// `DATABASE_URL` for the service.
+    pub url: String,
+    /// The backend.
+    pub backend: Backend,
+    pool: DbPool,
+    pg_name: Option<String>,
+    _dir: Option<TempDir>,
+}
+
+impl TestDb {
+    /// Creates and migrates a database.
+    pub fn new(backend: Backend) -> TestDb {
+        let db = Self::empty(backend);
+        migrate::run(&db.db_url()).unwrap_or_else(|e| panic!("migrations failed: {e:#}"));
+        db
+    }
+
+    /// Creates a database without running the migrations.
+    pub fn empty(backend: Backend) -> TestDb {
+        let (url, pg_name, dir) = match backend {
+            Backend::Sqlite => {
+                let dir = TempDir::new().unwrap_or_else(|e| panic!("temp dir: {e}"));
+                let url = format!("sqlite://{}/dh.sqlite", dir.path().display());
+                (url, None, Some(dir))
+            }
+            Backend::Postgres => {
+                let name = unique("dh_test");
+                admin_sql(&format!("CREATE DATABASE {name}"));
+                let base = admin_url();
+                let url = match base.rsplit_once('/') {
+                    Some((server, _)) => format!("{server}/{name}"),
+                    None => panic!("DH_TEST_POSTGRES_URL must end in /DATABASE"),
+                };
+                (url, Some(name), None)
+            }
+        };
+        let parsed = DbUrl::parse(&url).unwrap_or_else(|e| panic!("{e}"));
+        let pool = match DbPool::open(&parsed, 2, Duration::from_secs(5)) {
+            Ok(pool) => pool,
+            Err(e) => panic!("cannot open {url}: {e}"),
+        };
+        TestDb {
+            url,
+            backend,
+            pool,
+            pg_name,
+            _dir: dir,
+        }
+    }
+
+    /// The parsed URL.
+    pub fn db_url(&self) -> DbUrl {
+        DbUrl::parse(&self.url).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A connection for setting up and checking data.
+    pub fn conn(&self) -> DbConn {
+        self.pool.get().unwrap_or_else(|e| panic!("no connection: {e}"))
+    }
+
+    /// Runs raw SQL (setup only).
+    pub fn sql(&self, sql: &str) {
+        let mut conn = self.conn();
+        let result = dh_mqtt_plugin::with_conn!(&mut conn, |c| c.batch_execute(sql));
+        result.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// Creates an active user with an Argon2id password and returns its id.
+    pub fn add_user(&self, login: &str, password: &str, role: Role) -> i64 {
+        let stored = hash(password, HashScheme::Argon2id).unwrap_or_else(|e| panic!("{e}"));
+        let user = NewUser {
+            login: login.to_string(),
+            password_hash: Some(stored.hash),
+            password_salt: stored.salt,
+            role: role.ordinal(),
+            status: UserStatus::Active.ordinal(),
+            login_attempts: 0,
+        };
+        user_repo::insert_user(&mut self.conn(), &user).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// Reads a user row.
+    pub fn user(&self, id: i64) -> UserRow {
+        user_repo::find_by_id(&mut self.conn(), id)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .unwrap_or_else(|| panic!("no user {id}"))
+    }
+
+    /// Sets a user's status.
+    pub fn set_status(&self, id: i64, status: UserStatus) {
+        user_repo::set_status(&mut self.conn(), id, status).unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(name) = &self.pg_name {
+            admin_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+    }
+}
+
+/// Runs SQL on PostgreSQL's maintenance database.
+pub fn admin_sql(sql: &str) {
+    let url = admin_url();
+    let mut conn = PgConnection::establish(&url).unwrap_or_else(|e| {
+        panic!(
+            "PostgreSQL is not reachable at {url} ({e}): run `sudo deploy/setup-test.sh`, \
+             or point DH_TEST_POSTGRES_URL at a server where this user may create databases"
+        )
+    });
+    conn.batch_execute(sql)
+        .unwrap_or_else(|e| panic!("{sql}: {e}"));
+}
+
+/// Test tokens, signed with [`TEST_JWT_SECRET`].
+pub struct Tokens(JwtKeys);
+
+impl Tokens {
+    /// The tests' signing keys.
+    pub fn new() -> Tokens {
+        Tokens(JwtKeys::new(TEST_JWT_SECRET.as_bytes()))
+    }
+
+    /// A token with exactly these claims.
+    pub fn mint(&self, claims: &Claims) -> String {
+        self.0.mint(claims).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// A login-style access token for `user_id`, valid for 30 minutes.
+    pub fn access(&self, user_id: i64, role: Role) -> String {
+        self.mint(&Self::claims(user_id, role, TokenType::Access, now_ms() + 1_800_000))
+    }
+
+    /// Login-style claims.
+    pub fn claims(user_id: i64, role: Role, t: TokenType, expires_ms: i64) -> Claims {
+        Claims::for_login(user_id, role, &[], true, t, expires_ms)
+    }
+
+    /// An access token granting only `actions`.
+    pub fn with_actions(&self, user_id: i64, actions: &[i64]) -> String {
+        let mut claims = Self::claims(user_id, Role::Client, TokenType::Access, now_ms() + 1_800_000);
+        claims.a = Some(actions.to_vec());
+        self.mint(&claims)
+    }
+}
