@@ -14,7 +14,10 @@ use actix::fut::wrap_future;
 use actix::{
     Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, Supervised,
 };
-use paho_mqtt::{AsyncClient, ConnectOptions, Event, Message, PropertyCode};
+use paho_mqtt::{
+    AsyncClient, ConnectOptions, Event, Message, PropertyCode, RetainHandling,
+    SubscribeOptionsBuilder,
+};
 
 use super::admission::Admission;
 use super::pipeline::{self, Peers};
@@ -114,7 +117,18 @@ impl IngestActor {
 
     fn subscribe(&mut self, ctx: &mut Context<Self>) {
         let topics = self.settings.subscriptions.clone();
-        let token = self.settings.client.subscribe_many_same_qos(&topics, 1);
+        // Retain-as-published lets us see (and refuse) a retained request even when it is
+        // delivered live; don't-send-retained keeps resubscribes from replaying old ones.
+        let options = SubscribeOptionsBuilder::new()
+            .retain_as_published(true)
+            .retain_handling(RetainHandling::DontSendRetained)
+            .finalize();
+        let token = self.settings.client.subscribe_many_with_options(
+            &topics,
+            &vec![1; topics.len()],
+            &vec![options; topics.len()],
+            None,
+        );
         ctx.spawn(wrap_future::<_, Self>(token).map(move |result, _act, ctx| match result {
             Ok(_) => log::info!(target: "dh::ingest", "ready: subscribed to {}", topics.join(", ")),
             Err(e) => {

@@ -16,3 +16,6 @@
 mod support;
 
 mod get_current;
+mod update_current;
+mod errors;
+mod session;

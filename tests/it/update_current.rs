@@ -1,0 +1,164 @@
+//! `user/updateCurrent`: each field for client and admin roles, partial updates, refusals that
+//! change nothing, and concurrent updates of different fields losing nothing.
+
+use std::thread;
+
+use dh_mqtt_plugin::auth::password;
+use dh_mqtt_plugin::model::Role;
+use serde_json::{json, Value};
+
+use crate::both_backends;
+use crate::support::Stack;
+
+fn update(stack: &Stack, login: &str, token: &str, user: Value) -> Value {
+    stack.client(login).request(json!({
+        "action": "user/updateCurrent", "token": token, "user": user
+    }))
+}
+
+fn current(stack: &Stack, login: &str, token: &str) -> Value {
+    let answer = stack
+        .client(login)
+        .request(json!({"action": "user/getCurrent", "token": token}));
+    answer["current"].clone()
+}
+
+both_backends! {
+    fn client_changes_password_data_and_intro(backend) {
+        let stack = Stack::start(backend);
+        let id = stack.db.add_user("alice", "secret1", Role::Client);
+        let token = stack.tokens.access(id, Role::Client);
+        let answer = update(&stack, "alice", &token, json!({
+            "password": "n3w-secret", "data": {"room": 7}, "introReviewed": true
+        }));
+        assert_eq!(answer, json!({
+            "action": "user/updateCurrent", "requestId": answer["requestId"], "status": "success"
+        }));
+        let now = current(&stack, "alice", &token);
+        assert_eq!((&now["data"], &now["introReviewed"]), (&json!({"room": 7}), &json!(true)));
+        let row = stack.db.user(id);
+        let hash = row.password_hash.clone().unwrap_or_default();
+        assert!(hash.starts_with("$argon2id$"), "new hashes are Argon2id");
+        assert!(password::verify("n3w-secret", &hash, row.password_salt.as_deref()));
+        assert!(!password::verify("secret1", &hash, None));
+        Ok(())
+    }
+
+    fn omitted_fields_are_kept_and_null_data_clears(backend) {
+        let stack = Stack::start(backend);
+        let id = stack.db.add_user("alice", "secret1", Role::Client);
+        let token = stack.tokens.access(id, Role::Client);
+        update(&stack, "alice", &token, json!({"data": {"a": 1}, "introReviewed": true}));
+        let hash_before = stack.db.user(id).password_hash;
+        let answer = update(&stack, "alice", &token, json!({"introReviewed": false}));
+        assert_eq!(answer["status"], "success");
+        let now = current(&stack, "alice", &token);
+        assert_eq!(now["data"], json!({"a": 1}), "leaving data out keeps it");
+        assert_eq!(now["introReviewed"], json!(false));
+        assert_eq!(stack.db.user(id).password_hash, hash_before);
+        update(&stack, "alice", &token, json!({"data": null}));
+        assert_eq!(current(&stack, "alice", &token)["data"], Value::Null);
+        let answer = update(&stack, "alice", &token, json!({}));
+        assert_eq!(answer["status"], "success", "an empty update changes nothing and succeeds");
+        Ok(())
+    }
+
+    fn client_cannot_change_login_role_or_status(backend) {
+        let stack = Stack::start(backend);
+        let id = stack.db.add_user("alice", "secret1", Role::Client);
+        let token = stack.tokens.access(id, Role::Client);
+        for field in [json!({"login": "alice2"}), json!({"role": 0}), json!({"status": 1}),
+                      json!({"role": 1, "data": {"x": 1}})] {
+            let answer = update(&stack, "alice", &token, field.clone());
+            assert_eq!(
+                (&answer["code"], &answer["error"]),
+                (&json!(403), &json!("Admin permissions required for this action")),
+                "{field}"
+            );
+        }
+        let now = current(&stack, "alice", &token);
+        assert_eq!((&now["login"], &now["role"], &now["status"], &now["data"]),
+                   (&json!("alice"), &json!(1), &json!(0), &Value::Null));
+        Ok(())
+    }
+
+    fn admin_changes_login_role_and_status(backend) {
+        let stack = Stack::start(backend);
+        let id = stack.db.add_user("bob", "secret1", Role::Admin);
+        let token = stack.tokens.access(id, Role::Admin);
+        let answer = update(&stack, "bob", &token, json!({"login": "  bob.renamed  ", "role": 1}));
+        assert_eq!(answer["status"], "success");
+        let now = current(&stack, "bob", &token);
+        assert_eq!((&now["login"], &now["role"]), (&json!("bob.renamed"), &json!(1)));
+        // Now a client: the role is read from the database on every request.
+        let answer = update(&stack, "bob", &token, json!({"status": 2}));
+        assert_eq!(answer["code"], 403);
+        let admin = stack.db.add_user("carol", "secret1", Role::Admin);
+        let admin_token = stack.tokens.access(admin, Role::Admin);
+        let answer = update(&stack, "carol", &admin_token, json!({"status": 2}));
+        assert_eq!(answer["status"], "success");
+        assert_eq!(stack.db.user(admin).status, 2);
+        Ok(())
+    }
+
+    fn refuses_duplicate_logins_and_bad_fields_without_changes(backend) {
+        let stack = Stack::start(backend);
+        stack.db.add_user("taken", "secret1", Role::Client);
+        let id = stack.db.add_user("bob", "secret1", Role::Admin);
+        let token = stack.tokens.access(id, Role::Admin);
+        let cases = [
+            (json!({"login": "taken", "data": {"lost": true}}), 403,
+             "User with such login already exists. Please, select another one"),
+            (json!({"password": "12345", "data": {"lost": true}}), 400,
+             "Password can contain only from 6 to 128 symbols!"),
+            (json!({"role": "x", "data": {"lost": true}}), 400, ""),
+            (json!({"status": 7}), 400, ""),
+            (json!({"introReviewed": "yes"}), 400, ""),
+            (json!({"login": "no spaces allowed"}), 400, ""),
+        ];
+        for (user, code, text) in cases {
+            let answer = update(&stack, "bob", &token, user.clone());
+            assert_eq!(answer["code"], code, "{user}: {answer}");
+            if !text.is_empty() {
+                assert_eq!(answer["error"], text);
+            }
+        }
+        let answer = update(&stack, "bob", &token, json!({"role": "x"}));
+        assert!(answer["error"].as_str().unwrap_or_default().contains("user.role"), "{answer}");
+        let answer = stack.client("bob").request(json!({"action": "user/updateCurrent", "token": token}));
+        assert_eq!((&answer["code"], &answer["error"]), (&json!(400), &json!("User is required")));
+        let row = stack.db.user(id);
+        assert_eq!((row.login.as_str(), row.role, row.status, row.data), ("bob", 0, 0, None));
+        Ok(())
+    }
+
+    fn concurrent_updates_of_different_fields_lose_nothing(backend) {
+        let stack = Stack::start(backend);
+        let id = stack.db.add_user("alice", "secret1", Role::Client);
+        let token = stack.tokens.access(id, Role::Client);
+        const ROUNDS: usize = 40;
+        thread::scope(|s| {
+            // Two devices of the same user: one keeps writing data, the other introReviewed.
+            s.spawn(|| {
+                let c = stack.client("alice");
+                for i in 0..ROUNDS {
+                    let a = c.request(json!({"action": "user/updateCurrent", "token": token,
+                                             "user": {"data": {"i": i}}}));
+                    assert_eq!(a["status"], "success", "{a}");
+                }
+            });
+            s.spawn(|| {
+                let c = stack.client("bob");
+                for i in 0..ROUNDS {
+                    let a = c.request(json!({"action": "user/updateCurrent", "token": token,
+                                             "user": {"introReviewed": i % 2 == 0}}));
+                    assert_eq!(a["status"], "success", "{a}");
+                }
+            });
+        });
+        let now = current(&stack, "alice", &token);
+        assert_eq!(now["data"], json!({"i": ROUNDS - 1}));
+        assert_eq!(now["introReviewed"], json!((ROUNDS - 1) % 2 == 0));
+        Ok(())
+    }
+}
