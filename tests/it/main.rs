@@ -19,3 +19,6 @@ mod get_current;
 mod update_current;
 mod errors;
 mod session;
+mod mqtt5;
+mod acl;
+mod resilience;

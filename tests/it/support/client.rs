@@ -91,6 +91,11 @@ impl TestClient {
         self.publish_with(topic, payload, qos, false, Properties::new());
     }
 
+    /// Publishes at QoS 1 and returns the broker's verdict (MQTT 5 PUBACK reason).
+    pub fn try_publish(&self, topic: &str, payload: &[u8]) -> Result<(), paho_mqtt::Error> {
+        self.cli.publish(Message::new(topic, payload, 1))
+    }
+
     /// Publishes with the retain flag and MQTT 5 properties.
     pub fn publish_with(&self, topic: &str, payload: &[u8], qos: i32, retained: bool, props: Properties) {
         let msg = MessageBuilder::new()
