@@ -17,8 +17,13 @@ use crate::support::{Backend, Stack, TestClient};
 fn shipped_acl_is_the_acl_command_output() -> crate::support::TestResult {
     let out = Command::new(binary()).arg("acl").output()?;
     assert!(out.status.success());
-    let shipped = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/mosquitto/acl"))?;
-    assert_eq!(String::from_utf8(out.stdout)?, shipped, "regenerate with `dh-mqtt-plugin acl > deploy/mosquitto/acl`");
+    let shipped =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/deploy/mosquitto/acl"))?;
+    assert_eq!(
+        String::from_utf8(out.stdout)?,
+        shipped,
+        "regenerate with `dh-mqtt-plugin acl > deploy/mosquitto/acl`"
+    );
     Ok(())
 }
 
@@ -26,9 +31,14 @@ fn shipped_acl_is_the_acl_command_output() -> crate::support::TestResult {
 fn clients_read_their_own_answers() -> crate::support::TestResult {
     let stack = Stack::start(Backend::Sqlite);
     let id = stack.db.add_user("alice", "secret1", Role::Client);
-    let answer = stack.client("alice").request(json!({"action": "user/getCurrent",
+    let answer = stack
+        .client("alice")
+        .request(json!({"action": "user/getCurrent",
         "token": stack.tokens.access(id, Role::Client)}));
-    assert_eq!(answer["status"], "success", "the installed Mosquitto must substitute %c inside a topic level (2.0.x)");
+    assert_eq!(
+        answer["status"], "success",
+        "the installed Mosquitto must substitute %c inside a topic level (2.0.x)"
+    );
     Ok(())
 }
 
@@ -37,10 +47,16 @@ fn a_client_cannot_read_another_clients_answers() -> crate::support::TestResult 
     let stack = Stack::start(Backend::Sqlite);
     let id = stack.db.add_user("alice", "secret1", Role::Client);
     let mallory = TestClient::connect(&stack.broker, "mallory");
-    mallory.subscribe(&["dh/response/#".into(), "dh/response/user/getCurrent@alice".into(),
-                        "dh/request/#".into(), "#".into()]);
+    mallory.subscribe(&[
+        "dh/response/#".into(),
+        "dh/response/user/getCurrent@alice".into(),
+        "dh/request/#".into(),
+        "#".into(),
+    ]);
     let alice = stack.client("alice");
-    let answer = alice.request(json!({"action": "user/getCurrent", "token": stack.tokens.access(id, Role::Client)}));
+    let answer = alice.request(
+        json!({"action": "user/getCurrent", "token": stack.tokens.access(id, Role::Client)}),
+    );
     assert_eq!(answer["status"], "success");
     mallory.expect_silence(Duration::from_millis(800));
     Ok(())
@@ -51,7 +67,12 @@ fn a_client_cannot_act_on_another_clients_topic() -> crate::support::TestResult 
     let stack = Stack::start(Backend::Sqlite);
     let id = stack.db.add_user("alice", "secret1", Role::Client);
     let alice = stack.client("alice");
-    assert_eq!(alice.request(json!({"action": "authenticate", "token": stack.tokens.access(id, Role::Client)}))["status"], "success");
+    assert_eq!(
+        alice.request(
+            json!({"action": "authenticate", "token": stack.tokens.access(id, Role::Client)})
+        )["status"],
+        "success"
+    );
     // mallory tries to ride alice's session by publishing on alice's verified topic...
     let mallory = TestClient::connect(&stack.broker, "mallory");
     let evil = br#"{"action":"user/updateCurrent","requestId":"evil","user":{"data":"owned"}}"#;
@@ -59,10 +80,16 @@ fn a_client_cannot_act_on_another_clients_topic() -> crate::support::TestResult 
     assert!(refused.is_err(), "the broker must refuse the publish");
     // ...and by claiming alice's client id, which the broker replaces with the login.
     let spoof = TestClient::connect_raw(&stack.broker, "mallory", "alice", CLIENT_PASSWORD);
-    assert!(spoof.try_publish("dh/request/alice", evil).is_err(), "use_username_as_clientid must apply");
+    assert!(
+        spoof.try_publish("dh/request/alice", evil).is_err(),
+        "use_username_as_clientid must apply"
+    );
     alice.expect_silence(Duration::from_millis(800));
     drop(spoof);
     assert_eq!(stack.db.user(id).data, None);
-    assert_eq!(alice.request(json!({"action": "user/getCurrent"}))["current"]["data"], json!(null));
+    assert_eq!(
+        alice.request(json!({"action": "user/getCurrent"}))["current"]["data"],
+        json!(null)
+    );
     Ok(())
 }

@@ -15,10 +15,14 @@
 
 mod support;
 
-mod get_current;
-mod update_current;
-mod errors;
-mod session;
-mod mqtt5;
 mod acl;
+mod cli;
+mod compat;
+mod errors;
+mod get_current;
+mod logs;
+mod mqtt5;
 mod resilience;
+mod session;
+mod supervision;
+mod update_current;

@@ -55,7 +55,7 @@ both_backends! {
         alice.publish_v5(&body, Some("elsewhere/inbox"), None);
         alice.publish_v5(&body, Some("dh/response/user/getCurrent@alice"), None);
         alice.publish_v5(&json!({"action": "user/updateCurrent"}), Some("dh/response/user/updateCurrent@a/b"), None);
-        alice.publish(&"dh/request", b"not json", 1);
+        alice.publish("dh/request", b"not json", 1);
         alice.expect_silence(Duration::from_millis(800));
         assert_eq!(stack.db.user(id).data, None);
         Ok(())

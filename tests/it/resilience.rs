@@ -19,7 +19,11 @@ fn publish_many(client: &TestClient, n: usize, body: impl Fn(usize) -> Value) ->
             let id = json!(format!("req-{i}"));
             let mut b = body(i);
             b["requestId"] = id.clone();
-            client.publish(&format!("dh/request/{}", client.id), b.to_string().as_bytes(), 1);
+            client.publish(
+                &format!("dh/request/{}", client.id),
+                b.to_string().as_bytes(),
+                1,
+            );
             id
         })
         .collect()
@@ -33,7 +37,11 @@ fn collect_answers(client: &TestClient, ids: &[Value]) -> Vec<Value> {
         let Some(got) = client.next(Duration::from_secs(15)) else {
             panic!("{} requests never answered: {want:?}", want.len());
         };
-        assert!(want.remove(&got.json["requestId"].to_string()), "unexpected or duplicate answer {}", got.json);
+        assert!(
+            want.remove(&got.json["requestId"].to_string()),
+            "unexpected or duplicate answer {}",
+            got.json
+        );
         answers.push(got.json);
     }
     answers
@@ -114,9 +122,14 @@ fn starts_while_the_broker_is_down() -> crate::support::TestResult {
     broker.start_again();
     service.wait_ready();
     let token = crate::support::db::Tokens::new().access(id, Role::Client);
-    let answer = TestClient::connect(&broker, "alice").request(json!({"action": "user/getCurrent", "token": token}));
+    let answer = TestClient::connect(&broker, "alice")
+        .request(json!({"action": "user/getCurrent", "token": token}));
     assert_eq!(answer["status"], "success");
-    assert!(service.log().contains("cannot connect to broker"), "{}", service.log());
+    assert!(
+        service.log().contains("cannot connect to broker"),
+        "{}",
+        service.log()
+    );
     Ok(())
 }
 
@@ -128,7 +141,13 @@ fn database_outage_is_answered_with_503_then_recovers() -> crate::support::TestR
     let alice = stack.client("alice");
     let ask = || alice.request(json!({"action": "user/getCurrent", "token": token}));
     assert_eq!(ask()["status"], "success");
-    let name = stack.db.url.rsplit('/').next().unwrap_or_default().to_string();
+    let name = stack
+        .db
+        .url
+        .rsplit('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
     admin_sql(&format!(
         "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
          SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
@@ -136,12 +155,16 @@ fn database_outage_is_answered_with_503_then_recovers() -> crate::support::TestR
     let started = Instant::now();
     let answer = ask();
     eprintln!("outage answered after {:?}", started.elapsed());
-    assert_eq!((&answer["code"], &answer["error"]), (&json!(503), &json!("Service unavailable")));
+    assert_eq!(
+        (&answer["code"], &answer["error"]),
+        (&json!(503), &json!("Service unavailable"))
+    );
     admin_sql(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true"));
-    let recovered = crate::support::wait_for("the service to recover", Duration::from_secs(15), || {
-        let a = ask();
-        (a["status"] == "success").then_some(a)
-    });
+    let recovered =
+        crate::support::wait_for("the service to recover", Duration::from_secs(15), || {
+            let a = ask();
+            (a["status"] == "success").then_some(a)
+        });
     assert_eq!(recovered["current"]["login"], "alice");
     Ok(())
 }

@@ -87,7 +87,9 @@ impl TestBroker {
             conf.push_str(&line);
             conf.push('\n');
         }
-        conf.push_str(&format!("persistence_location {d}/\nlog_dest stderr\nuser root\n"));
+        conf.push_str(&format!(
+            "persistence_location {d}/\nlog_dest stderr\nuser root\n"
+        ));
         write(self.dir.path(), "mosquitto.conf", &conf);
     }
 
@@ -115,11 +117,6 @@ impl TestBroker {
         false
     }
 
-    /// The broker's port.
-    pub fn port(&self) -> u16 {
-        self.port
-    }
-
     /// `tcp://127.0.0.1:PORT`.
     pub fn url(&self) -> String {
         format!("tcp://127.0.0.1:{}", self.port)
@@ -137,7 +134,9 @@ impl TestBroker {
             let _ = child.wait();
         }
         wait_for("the broker port to close", Duration::from_secs(5), || {
-            TcpStream::connect(("127.0.0.1", self.port)).is_err().then_some(())
+            TcpStream::connect(("127.0.0.1", self.port))
+                .is_err()
+                .then_some(())
         });
     }
 
@@ -161,7 +160,10 @@ pub fn signal(child: &Child, name: &str) {
     let status = Command::new("kill")
         .args(["-s", name, &child.id().to_string()])
         .status();
-    assert!(matches!(status, Ok(s) if s.success()), "kill -s {name} failed");
+    assert!(
+        matches!(status, Ok(s) if s.success()),
+        "kill -s {name} failed"
+    );
 }
 
 fn write(dir: &Path, name: &str, text: &str) {

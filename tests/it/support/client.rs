@@ -53,7 +53,12 @@ impl TestClient {
     }
 
     /// Connects with an explicit client id and password, subscribing to nothing.
-    pub fn connect_raw(broker: &TestBroker, login: &str, client_id: &str, password: &str) -> TestClient {
+    pub fn connect_raw(
+        broker: &TestBroker,
+        login: &str,
+        client_id: &str,
+        password: &str,
+    ) -> TestClient {
         let opts = CreateOptionsBuilder::new()
             .server_uri(broker.url())
             .client_id(client_id)
@@ -97,7 +102,14 @@ impl TestClient {
     }
 
     /// Publishes with the retain flag and MQTT 5 properties.
-    pub fn publish_with(&self, topic: &str, payload: &[u8], qos: i32, retained: bool, props: Properties) {
+    pub fn publish_with(
+        &self,
+        topic: &str,
+        payload: &[u8],
+        qos: i32,
+        retained: bool,
+        props: Properties,
+    ) {
         let msg = MessageBuilder::new()
             .topic(topic)
             .payload(payload)
@@ -111,7 +123,12 @@ impl TestClient {
     }
 
     /// Publishes an MQTT 5 request on `dh/request` with a Response Topic and Correlation Data.
-    pub fn publish_v5(&self, body: &Value, response_topic: Option<&str>, correlation: Option<&[u8]>) {
+    pub fn publish_v5(
+        &self,
+        body: &Value,
+        response_topic: Option<&str>,
+        correlation: Option<&[u8]>,
+    ) {
         let mut props = Properties::new();
         if let Some(rt) = response_topic {
             props
@@ -128,7 +145,20 @@ impl TestClient {
 
     /// Sends a request on the client's verified topic and returns the answer with the same
     /// requestId (one is assigned if the body has none).
-    pub fn request(&self, mut body: Value) -> Value {
+    pub fn request(&self, body: Value) -> Value {
+        let id = self.send_request(body);
+        self.answer_to(&id)
+    }
+
+    /// Like [`Self::request`], but gives up quietly after `timeout`.
+    pub fn try_request(&self, body: Value, timeout: Duration) -> Option<Value> {
+        let id = self.send_request(body);
+        self.wait_answer(|r| r.json.get("requestId") == Some(&id), timeout)
+            .map(|r| r.json)
+    }
+
+    /// Publishes a request on the verified topic and returns its requestId.
+    pub fn send_request(&self, mut body: Value) -> Value {
         let id = match body.get("requestId") {
             Some(id) => id.clone(),
             None => {
@@ -139,19 +169,32 @@ impl TestClient {
                 id
             }
         };
-        self.publish(&format!("dh/request/{}", self.id), body.to_string().as_bytes(), 1);
-        self.answer_to(&id)
+        self.publish(
+            &format!("dh/request/{}", self.id),
+            body.to_string().as_bytes(),
+            1,
+        );
+        id
     }
 
     /// Waits for the answer whose requestId is `id`.
     pub fn answer_to(&self, id: &Value) -> Value {
         self.wait_answer(|r| r.json.get("requestId") == Some(id), ANSWER_TIMEOUT)
-            .unwrap_or_else(|| panic!("{}: no answer to request {id} within {ANSWER_TIMEOUT:?}", self.id))
+            .unwrap_or_else(|| {
+                panic!(
+                    "{}: no answer to request {id} within {ANSWER_TIMEOUT:?}",
+                    self.id
+                )
+            })
             .json
     }
 
     /// Waits for any answer matching `pred`; others stay queued for later calls.
-    pub fn wait_answer(&self, pred: impl Fn(&Received) -> bool, timeout: Duration) -> Option<Received> {
+    pub fn wait_answer(
+        &self,
+        pred: impl Fn(&Received) -> bool,
+        timeout: Duration,
+    ) -> Option<Received> {
         {
             let mut stash = self.stash.borrow_mut();
             if let Some(pos) = stash.iter().position(&pred) {
@@ -189,7 +232,10 @@ impl TestClient {
     /// Asserts that nothing arrives for `wait`.
     pub fn expect_silence(&self, wait: Duration) {
         if let Some(r) = self.next(wait) {
-            panic!("{}: expected no message, got {} on {}", self.id, r.json, r.topic);
+            panic!(
+                "{}: expected no message, got {} on {}",
+                self.id, r.json, r.topic
+            );
         }
     }
 }

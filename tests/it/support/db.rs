@@ -3,13 +3,13 @@
 
 use std::time::Duration;
 
-use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
 use dh_mqtt_plugin::auth::jwt::{now_ms, Claims, JwtKeys, TokenType};
 use dh_mqtt_plugin::auth::password::{hash, HashScheme};
 use dh_mqtt_plugin::db::model::{NewUser, UserRow};
 use dh_mqtt_plugin::db::{migrate, user_repo, DbConn, DbPool, DbUrl};
 use dh_mqtt_plugin::model::{Role, UserStatus};
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
 use tempfile::TempDir;
 
 use super::{unique, TEST_JWT_SECRET};
@@ -33,8 +33,6 @@ pub enum Backend {
 pub struct TestDb {
     /// `DATABASE_URL` for the service.
     pub url: String,
-    /// The backend.
-    pub backend: Backend,
     pool: DbPool,
     pg_name: Option<String>,
     _dir: Option<TempDir>,
@@ -74,7 +72,6 @@ impl TestDb {
         };
         TestDb {
             url,
-            backend,
             pool,
             pg_name,
             _dir: dir,
@@ -88,7 +85,9 @@ impl TestDb {
 
     /// A connection for setting up and checking data.
     pub fn conn(&self) -> DbConn {
-        self.pool.get().unwrap_or_else(|e| panic!("no connection: {e}"))
+        self.pool
+            .get()
+            .unwrap_or_else(|e| panic!("no connection: {e}"))
     }
 
     /// Runs raw SQL (setup only).
@@ -162,7 +161,12 @@ impl Tokens {
 
     /// A login-style access token for `user_id`, valid for 30 minutes.
     pub fn access(&self, user_id: i64, role: Role) -> String {
-        self.mint(&Self::claims(user_id, role, TokenType::Access, now_ms() + 1_800_000))
+        self.mint(&Self::claims(
+            user_id,
+            role,
+            TokenType::Access,
+            now_ms() + 1_800_000,
+        ))
     }
 
     /// Login-style claims.
@@ -172,7 +176,12 @@ impl Tokens {
 
     /// An access token granting only `actions`.
     pub fn with_actions(&self, user_id: i64, actions: &[i64]) -> String {
-        let mut claims = Self::claims(user_id, Role::Client, TokenType::Access, now_ms() + 1_800_000);
+        let mut claims = Self::claims(
+            user_id,
+            Role::Client,
+            TokenType::Access,
+            now_ms() + 1_800_000,
+        );
         claims.a = Some(actions.to_vec());
         self.mint(&claims)
     }

@@ -1,0 +1,182 @@
+//! The command line as an operator uses it.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use dh_mqtt_plugin::auth::jwt::{now_ms, JwtKeys, TokenType};
+use dh_mqtt_plugin::auth::password;
+use serde_json::Value;
+
+use crate::support::service::binary;
+use crate::support::{Backend, TestDb, TEST_JWT_SECRET};
+
+fn run(db: &TestDb, args: &[&str], stdin: &str, secret: Option<&str>) -> Output {
+    let mut cmd = Command::new(binary());
+    cmd.args(args).env_clear().env("DATABASE_URL", &db.url);
+    if let Some(s) = secret {
+        cmd.env("JWT_SECRET", s);
+    }
+    let mut child = cmd
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[test]
+fn every_command_has_help() {
+    for args in [
+        vec![],
+        vec!["serve"],
+        vec!["migrate"],
+        vec!["user"],
+        vec!["user", "add"],
+        vec!["token"],
+        vec!["acl"],
+    ] {
+        let out = Command::new(binary())
+            .args(&args)
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?} --help");
+        assert!(
+            String::from_utf8_lossy(&out.stdout).contains("Usage"),
+            "{args:?}"
+        );
+    }
+}
+
+#[test]
+fn user_add_then_token_mints_a_working_pair() -> crate::support::TestResult {
+    let db = TestDb::new(Backend::Sqlite);
+    let out = run(
+        &db,
+        &["user", "add", "--login", "dev-1", "--role", "client"],
+        "secret-pw\n",
+        None,
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let id: i64 = String::from_utf8(out.stdout)?.trim().parse()?;
+    let row = db.user(id);
+    assert!(password::verify(
+        "secret-pw",
+        &row.password_hash.unwrap_or_default(),
+        None
+    ));
+
+    let again = run(
+        &db,
+        &["user", "add", "--login", "dev-1", "--role", "admin"],
+        "secret-pw\n",
+        None,
+    );
+    assert!(
+        !again.status.success() && stderr(&again).contains("already exists"),
+        "{}",
+        stderr(&again)
+    );
+    let bad = run(
+        &db,
+        &["user", "add", "--login", "a b", "--role", "admin"],
+        "secret-pw\n",
+        None,
+    );
+    assert!(!bad.status.success() && stderr(&bad).contains("Login can contain only"));
+    let short = run(
+        &db,
+        &["user", "add", "--login", "dev-2", "--role", "admin"],
+        "abc\n",
+        None,
+    );
+    assert!(!short.status.success() && stderr(&short).contains("6 to 128"));
+
+    let out = run(
+        &db,
+        &["token", "--login", "dev-1"],
+        "",
+        Some(TEST_JWT_SECRET),
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let pair: Value = serde_json::from_slice(&out.stdout)?;
+    let keys = JwtKeys::new(TEST_JWT_SECRET.as_bytes());
+    let now = now_ms();
+    let access = keys.verify(
+        pair["accessToken"].as_str().unwrap_or_default(),
+        TokenType::Access,
+        now,
+    );
+    let refresh = keys.verify(
+        pair["refreshToken"].as_str().unwrap_or_default(),
+        TokenType::Refresh,
+        now,
+    );
+    let access = access.map_err(|e| format!("{e:?}"))?;
+    assert_eq!(access.u, Some(id));
+    assert!(
+        (access.e - now - 1_800_000).abs() < 60_000,
+        "30-minute access token"
+    );
+    assert!(refresh.is_ok());
+    let missing = run(
+        &db,
+        &["token", "--login", "nobody"],
+        "",
+        Some(TEST_JWT_SECRET),
+    );
+    assert!(!missing.status.success() && stderr(&missing).contains("no user"));
+    Ok(())
+}
+
+#[test]
+fn refuses_missing_or_weak_secrets() {
+    let db = TestDb::new(Backend::Sqlite);
+    let out = run(&db, &["token", "--login", "x"], "", None);
+    assert!(
+        !out.status.success() && stderr(&out).contains("JWT_SECRET is required"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(&db, &["serve"], "", Some("too-short"));
+    assert!(
+        !out.status.success() && stderr(&out).contains("--allow-weak-secret"),
+        "{}",
+        stderr(&out)
+    );
+    let out = run(
+        &db,
+        &["serve", "--jwt-secret-encoding", "devicehive"],
+        "",
+        Some("devicehive"),
+    );
+    assert!(
+        !out.status.success() && stderr(&out).contains("6-byte key"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn migrate_creates_the_sqlite_schema_and_is_idempotent() {
+    let db = TestDb::empty(Backend::Sqlite);
+    for _ in 0..2 {
+        let out = run(&db, &["migrate"], "", None);
+        assert!(out.status.success(), "{}", stderr(&out));
+    }
+    assert_eq!(
+        db.add_user("first", "secret1", dh_mqtt_plugin::model::Role::Admin),
+        1
+    );
+}

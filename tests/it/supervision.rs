@@ -1,0 +1,158 @@
+//! Supervision (STYLE.md 3.4): a panic while handling one request answers that request with a
+//! 500, restarts only the actor that panicked, and the next request succeeds. Faults are
+//! injected through the library's test-only fault plan, so the service runs in-process here.
+
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use dh_mqtt_plugin::actors::supervise::{FaultSite, Faults};
+use dh_mqtt_plugin::config::{Config, SettingsArgs};
+use dh_mqtt_plugin::model::Role;
+use dh_mqtt_plugin::service;
+use serde_json::{json, Value};
+
+use crate::support::broker::SERVICE_PASSWORD;
+use crate::support::{wait_for, Backend, TestBroker, TestDb, TEST_JWT_SECRET};
+
+struct InProcess {
+    stop: Option<futures::channel::oneshot::Sender<()>>,
+    thread: Option<thread::JoinHandle<anyhow::Result<()>>>,
+}
+
+impl InProcess {
+    fn start(broker: &TestBroker, db: &TestDb, faults: Arc<Faults>) -> InProcess {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(
+            &file,
+            format!(
+                "database_url = \"{}\"\nbroker_url = \"{}\"\nbroker_username = \"dhplugin\"\n\
+             broker_password = \"{SERVICE_PASSWORD}\"\njwt_secret = \"{TEST_JWT_SECRET}\"\n\
+             db_pool_size = 2\n",
+                db.url,
+                broker.url()
+            ),
+        )
+        .unwrap();
+        let config = Config::resolve(&SettingsArgs::default(), Some(&file)).unwrap();
+        let (tx, rx) = futures::channel::oneshot::channel::<()>();
+        let thread = thread::spawn(move || {
+            actix::System::new().block_on(service::run(
+                Arc::new(config),
+                Some(faults),
+                async move {
+                    let _ = rx.await;
+                },
+            ))
+        });
+        InProcess {
+            stop: Some(tx),
+            thread: Some(thread),
+        }
+    }
+}
+
+impl Drop for InProcess {
+    fn drop(&mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn internal_error(answer: &Value) -> bool {
+    answer["code"] == 500 && answer["error"] == "Internal server error"
+}
+
+#[test]
+fn each_actor_restarts_alone_after_a_panic() -> crate::support::TestResult {
+    let broker = TestBroker::start();
+    let db = TestDb::new(Backend::Sqlite);
+    let id = db.add_user("alice", "secret1", Role::Client);
+    let faults = Arc::new(Faults::default());
+    let _service = InProcess::start(&broker, &db, Arc::clone(&faults));
+    let alice = crate::support::TestClient::connect(&broker, "alice");
+    let token = crate::support::db::Tokens::new().access(id, Role::Client);
+    wait_for("the in-process service", Duration::from_secs(20), || {
+        let a = alice.try_request(
+            json!({"action": "authenticate", "token": token}),
+            Duration::from_millis(300),
+        );
+        a.filter(|a| a["status"] == "success").map(|_| ())
+    });
+    // From here on every request relies on the session held by the auth actor, so a restart of
+    // any other actor that disturbed auth's state would show as a 401.
+    let get = json!({"action": "user/getCurrent"});
+    let set_data = json!({"action": "user/updateCurrent", "user": {"data": {"v": 1}}});
+    let set_password = json!({"action": "user/updateCurrent", "user": {"password": "changed-pw"}});
+    let cases = [
+        (FaultSite::Ingest, get.clone(), 1),
+        (FaultSite::Auth, get.clone(), 1),
+        // More panics than the repository has threads: each thread must be replaced.
+        (FaultSite::Repo, set_data.clone(), 3),
+        (FaultSite::Hasher, set_password.clone(), 1),
+        (FaultSite::Publisher, get.clone(), 1),
+    ];
+    let hash_before = db.user(id).password_hash;
+    for (site, request, times) in cases {
+        faults.arm(site, times);
+        for _ in 0..times {
+            let failed = alice.request(request.clone());
+            assert!(internal_error(&failed), "{site:?}: {failed}");
+        }
+        let next = alice.request(request.clone());
+        assert_eq!(next["status"], "success", "{site:?}: next request {next}");
+        let me = alice.request(get.clone());
+        assert_eq!(
+            me["current"]["login"], "alice",
+            "{site:?}: session survived"
+        );
+        if site == FaultSite::Repo {
+            assert_eq!(me["current"]["data"], json!({"v": 1}));
+        }
+        if site == FaultSite::Hasher {
+            assert_ne!(
+                db.user(id).password_hash,
+                hash_before,
+                "the retry changed it"
+            );
+        }
+    }
+    Ok(())
+}
+
+#[test]
+fn failed_requests_change_nothing() -> crate::support::TestResult {
+    let broker = TestBroker::start();
+    let db = TestDb::new(Backend::Sqlite);
+    let id = db.add_user("alice", "secret1", Role::Client);
+    let faults = Arc::new(Faults::default());
+    let _service = InProcess::start(&broker, &db, Arc::clone(&faults));
+    let alice = crate::support::TestClient::connect(&broker, "alice");
+    let token = crate::support::db::Tokens::new().access(id, Role::Client);
+    wait_for("the in-process service", Duration::from_secs(20), || {
+        let a = alice.try_request(
+            json!({"action": "user/getCurrent", "token": token}),
+            Duration::from_millis(300),
+        );
+        a.filter(|a| a["status"] == "success").map(|_| ())
+    });
+    let hash_before = db.user(id).password_hash;
+    for site in [FaultSite::Repo, FaultSite::Hasher] {
+        faults.arm(site, 1);
+        let failed = alice.request(json!({"action": "user/updateCurrent", "token": token,
+                                          "user": {"password": "changed-pw", "data": "x"}}));
+        assert!(internal_error(&failed), "{site:?}: {failed}");
+        let row = db.user(id);
+        assert_eq!(
+            (row.data, row.password_hash),
+            (None, hash_before.clone()),
+            "{site:?}"
+        );
+    }
+    Ok(())
+}
