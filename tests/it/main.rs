@@ -2,8 +2,8 @@
 //! configuration and ACL, real SQLite files and PostgreSQL databases, real JWTs.
 //!
 //! Needs `mosquitto`, `mosquitto_passwd` and a PostgreSQL server where the current user may
-//! create databases (`DH_TEST_POSTGRES_URL`, default postgres://postgres@127.0.0.1:5432/postgres);
-//! `deploy/setup-test.sh` installs and starts them. A missing one fails with that hint.
+//! create databases (`DH_TEST_POSTGRES_URL`, default postgres://dh_test:dh_test@127.0.0.1:5432/postgres);
+//! `deploy/test.sh` installs and starts them, then runs the suite. A missing one fails with that hint.
 
 #![allow(
     clippy::unwrap_used,

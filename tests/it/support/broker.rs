@@ -21,7 +21,7 @@ pub const CLIENTS: &[&str] = &["alice", "bob", "carol", "dave", "erin", "frank",
 /// read (unknown actions). The ACL isolation tests never use it.
 pub const OBSERVER: &str = "observer";
 
-const SETUP_HINT: &str = "install it with `sudo deploy/setup-test.sh` (see README)";
+const SETUP_HINT: &str = "`deploy/test.sh` installs it (see README)";
 
 /// A running test broker.
 pub struct TestBroker {

@@ -17,7 +17,7 @@ use super::{unique, TEST_JWT_SECRET};
 /// Where the tests find PostgreSQL's maintenance database.
 fn admin_url() -> String {
     std::env::var("DH_TEST_POSTGRES_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_string())
+        .unwrap_or_else(|_| "postgres://dh_test:dh_test@127.0.0.1:5432/postgres".to_string())
 }
 
 /// Which backend a test runs on.
@@ -137,7 +137,7 @@ pub fn admin_sql(sql: &str) {
     let url = admin_url();
     let mut conn = PgConnection::establish(&url).unwrap_or_else(|e| {
         panic!(
-            "PostgreSQL is not reachable at {url} ({e}): run `sudo deploy/setup-test.sh`, \
+            "PostgreSQL is not reachable at {url} ({e}): run `deploy/test.sh` (it installs and starts PostgreSQL and creates the dh_test role), \
              or point DH_TEST_POSTGRES_URL at a server where this user may create databases"
         )
     });

@@ -1,0 +1,60 @@
+# Shared by deploy/test.sh and deploy/setup-and-run.sh: root handling, Debian packages,
+# the local PostgreSQL. Sourced, not run.
+
+# Build dependencies: cmake and a C toolchain for the bundled Paho C, OpenSSL headers for its
+# TLS support, libpq and libsqlite3 for diesel.
+BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libpq-dev libsqlite3-dev)
+
+as_root() {
+    if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+as_postgres() {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else sudo -u postgres "$@"; fi
+}
+
+# Installs the Debian packages that are missing (apt-get update only when something is).
+install_packages() {
+    local missing=()
+    for p in "$@"; do
+        dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+    done
+    if [ "${#missing[@]}" -gt 0 ]; then
+        echo "==> installing ${missing[*]}"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+    fi
+}
+
+require_cargo() {
+    if ! command -v cargo >/dev/null 2>&1; then
+        echo "error: Rust is required (cargo 1.85 or newer on PATH); Debian's own rustc is too old." >&2
+        exit 1
+    fi
+}
+
+# Makes sure the local PostgreSQL accepts connections on 127.0.0.1:5432.
+ensure_postgres() {
+    if pg_isready -q -h 127.0.0.1 -p 5432; then
+        return
+    fi
+    echo "==> starting PostgreSQL"
+    local version
+    version=$(ls /etc/postgresql | sort -V | tail -n 1)
+    as_root pg_ctlcluster "$version" main start || as_root systemctl start postgresql
+    for _ in $(seq 50); do
+        pg_isready -q -h 127.0.0.1 -p 5432 && return
+        sleep 0.2
+    done
+    echo "error: PostgreSQL does not accept connections on 127.0.0.1:5432" >&2
+    exit 1
+}
+
+# The first free TCP port on 127.0.0.1 at or above $1.
+free_port_from() {
+    local port=$1
+    while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do
+        port=$((port + 1))
+    done
+    echo "$port"
+}

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# Sets up and runs dh-mqtt-plugin on the embedded defaults: a SQLite file and a private
+# Mosquitto started from the shipped deploy/mosquitto files. Everything it creates lives in
+# ./run (secrets, database, broker). It creates a `demo` device account, prints how to try a
+# request with mosquitto_rr, and runs the service in the foreground until Ctrl-C.
+# A system Mosquitto on 1883 is left alone: the private broker takes the first free port
+# from ${DH_MQTT_PORT:-1883}.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source deploy/lib.sh
+
+require_cargo
+install_packages "${BUILD_PACKAGES[@]}" mosquitto mosquitto-clients openssl
+echo "==> building (release)"
+cargo build --release --locked --quiet
+BIN="$PWD/target/release/dh-mqtt-plugin"
+
+RUN="$PWD/run"
+mkdir -p "$RUN/mosquitto"
+chmod 700 "$RUN"
+# Secrets are made once and kept, so tokens and accounts survive a re-run.
+if [ ! -f "$RUN/secrets.env" ]; then
+    umask 077
+    {
+        echo "JWT_SECRET=$(openssl rand -hex 32)"
+        echo "DH_BROKER_PASSWORD=$(openssl rand -hex 16)"
+        echo "DEMO_BROKER_PASSWORD=$(openssl rand -hex 8)"
+        echo "DEMO_USER_PASSWORD=$(openssl rand -hex 8)"
+    } > "$RUN/secrets.env"
+    umask 022
+fi
+set -a
+source "$RUN/secrets.env"
+set +a
+export DH_BROKER_USERNAME=dhplugin
+
+PORT=$(free_port_from "${DH_MQTT_PORT:-1883}")
+export DH_BROKER_URL="tcp://127.0.0.1:$PORT"
+CONF="$RUN/mosquitto/mosquitto.conf"
+sed -e "s|^listener .*|listener $PORT 127.0.0.1|" \
+    -e "s|^password_file .*|password_file $RUN/mosquitto/passwd|" \
+    -e "s|^acl_file .*|acl_file $RUN/mosquitto/acl|" \
+    deploy/mosquitto/dh-mqtt-plugin.conf > "$CONF"
+# A demo broker owned by whoever runs this script (Mosquitto would otherwise switch to the
+# `mosquitto` user, which may not be able to read ./run).
+printf 'persistence_location %s/mosquitto/\npid_file %s/mosquitto/mosquitto.pid\nlog_dest file %s/mosquitto/mosquitto.log\nuser %s\n' \
+    "$RUN" "$RUN" "$RUN" "$(id -un)" >> "$CONF"
+cp deploy/mosquitto/acl "$RUN/mosquitto/acl"
+printf 'dhplugin:%s\ndemo:%s\n' "$DH_BROKER_PASSWORD" "$DEMO_BROKER_PASSWORD" > "$RUN/mosquitto/passwd"
+mosquitto_passwd -U "$RUN/mosquitto/passwd"
+
+echo "==> starting Mosquitto on 127.0.0.1:$PORT"
+mosquitto -d -c "$CONF"
+stop_broker() {
+    [ -f "$RUN/mosquitto/mosquitto.pid" ] && kill "$(cat "$RUN/mosquitto/mosquitto.pid")" 2>/dev/null || true
+}
+trap stop_broker EXIT
+for _ in $(seq 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
+    sleep 0.1
+done
+
+# The service's working directory holds the default SQLite file (dh-mqtt-plugin.sqlite).
+cd "$RUN"
+"$BIN" migrate
+if ! "$BIN" token --login demo >/dev/null 2>&1; then
+    echo "$DEMO_USER_PASSWORD" | "$BIN" user add --login demo --role client >/dev/null
+fi
+"$BIN" token --login demo | sed -E 's/.*"accessToken":"([^"]+)".*/\1/' > "$RUN/demo-token.txt"
+
+cat <<HELP
+
+dh-mqtt-plugin is starting (Ctrl-C stops it and the broker). In another terminal, try:
+
+  mosquitto_rr -p $PORT -u demo -P $DEMO_BROKER_PASSWORD -W 5 \\
+    -t dh/request/demo -e 'dh/response/user/getCurrent@demo' \\
+    -m "{\"action\":\"user/getCurrent\",\"requestId\":1,\"token\":\"\$(cat $RUN/demo-token.txt)\"}"
+
+Mint a fresh token (30 minutes) with:  cd $RUN && set -a && . ./secrets.env && $BIN token --login demo
+
+HELP
+"$BIN" serve

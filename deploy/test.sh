@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Sets up a Debian machine for the test suite and runs it: the packages (Mosquitto,
+# PostgreSQL, build dependencies), a running PostgreSQL with a `dh_test` role that may create
+# databases, then formatting, lints and `cargo test`. The tests start their own Mosquitto
+# brokers and create and drop their own databases. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source deploy/lib.sh
+
+require_cargo
+install_packages "${BUILD_PACKAGES[@]}" mosquitto mosquitto-clients postgresql
+ensure_postgres
+as_postgres psql -q -v ON_ERROR_STOP=1 -d postgres -c "
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dh_test') THEN
+    CREATE ROLE dh_test LOGIN CREATEDB PASSWORD 'dh_test';
+  END IF;
+END \$\$;"
+export DH_TEST_POSTGRES_URL="${DH_TEST_POSTGRES_URL:-postgres://dh_test:dh_test@127.0.0.1:5432/postgres}"
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+echo "==> cargo clippy"
+cargo clippy --locked --all-targets -- -D warnings
+echo "==> cargo test"
+cargo test --locked
