@@ -8,7 +8,7 @@ use crate::auth::password::hash;
 use crate::config::Config;
 use crate::db::model::NewUser;
 use crate::db::{user_repo, DbPool};
-use crate::model::{check_login, check_password_policy, Role, UserStatus};
+use crate::model::{check_login, check_password_policy, Role};
 
 /// Reads a password from a prompt (terminal) or the first line of standard input.
 pub fn read_password() -> anyhow::Result<String> {
@@ -44,17 +44,7 @@ pub fn add(
     if user_repo::find_by_login(&mut conn, login)?.is_some() {
         bail!("a user with login '{login}' already exists");
     }
-    let id = user_repo::insert_user(
-        &mut conn,
-        &NewUser {
-            login: login.to_string(),
-            password_hash: Some(stored.hash),
-            password_salt: stored.salt,
-            role: role.ordinal(),
-            status: UserStatus::Active.ordinal(),
-            login_attempts: 0,
-        },
-    )?;
+    let id = user_repo::insert_user(&mut conn, &NewUser::active(login, stored, role))?;
     println!("{id}");
     log::info!(target: "dh::cli", "created user '{login}' (id {id}, {role:?})");
     Ok(())

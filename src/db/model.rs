@@ -4,6 +4,8 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::schema::{dh_user, network, user_network};
+use crate::auth::password::StoredPassword;
+use crate::model::{Role, UserStatus};
 
 /// A `dh_user` row.
 #[derive(Queryable, Selectable, Clone)]
@@ -106,6 +108,20 @@ pub struct NewUser {
     pub status: i32,
     /// Always 0: the column has no default in DeviceHive's schema.
     pub login_attempts: i32,
+}
+
+impl NewUser {
+    /// An active user with a freshly hashed password and no failed logins.
+    pub fn active(login: &str, password: StoredPassword, role: Role) -> NewUser {
+        NewUser {
+            login: login.to_string(),
+            password_hash: Some(password.hash),
+            password_salt: password.salt,
+            role: role.ordinal(),
+            status: UserStatus::Active.ordinal(),
+            login_attempts: 0,
+        }
+    }
 }
 
 /// A network to create.

@@ -13,7 +13,8 @@ use dh_mqtt_plugin::service;
 use serde_json::{json, Value};
 
 use crate::support::broker::SERVICE_PASSWORD;
-use crate::support::{wait_for, Backend, TestBroker, TestDb, TEST_JWT_SECRET};
+use crate::support::db::Tokens;
+use crate::support::{wait_for, Backend, TestBroker, TestClient, TestDb, TEST_JWT_SECRET};
 
 struct InProcess {
     stop: Option<futures::channel::oneshot::Sender<()>>,
@@ -68,22 +69,51 @@ fn internal_error(answer: &Value) -> bool {
     answer["code"] == 500 && answer["error"] == "Internal server error"
 }
 
+/// A broker, a SQLite database with user `alice`, the in-process service with a fault plan,
+/// and alice's client once the service answers.
+struct Harness {
+    client: TestClient,
+    faults: Arc<Faults>,
+    token: String,
+    user_id: i64,
+    _service: InProcess,
+    db: TestDb,
+    _broker: TestBroker,
+}
+
+impl Harness {
+    fn start() -> Harness {
+        let broker = TestBroker::start();
+        let db = TestDb::new(Backend::Sqlite);
+        let user_id = db.add_user("alice", "secret1", Role::Client);
+        let faults = Arc::new(Faults::default());
+        let service = InProcess::start(&broker, &db, Arc::clone(&faults));
+        let client = TestClient::connect(&broker, "alice");
+        let token = Tokens::new().access(user_id, Role::Client);
+        wait_for("the in-process service", Duration::from_secs(20), || {
+            let probe = json!({"action": "user/getCurrent", "token": token});
+            let answer = client.try_request(probe, Duration::from_millis(300));
+            answer.filter(|a| a["status"] == "success").map(|_| ())
+        });
+        Harness {
+            client,
+            faults,
+            token,
+            user_id,
+            _service: service,
+            db,
+            _broker: broker,
+        }
+    }
+}
+
 #[test]
 fn each_actor_restarts_alone_after_a_panic() -> crate::support::TestResult {
-    let broker = TestBroker::start();
-    let db = TestDb::new(Backend::Sqlite);
-    let id = db.add_user("alice", "secret1", Role::Client);
-    let faults = Arc::new(Faults::default());
-    let _service = InProcess::start(&broker, &db, Arc::clone(&faults));
-    let alice = crate::support::TestClient::connect(&broker, "alice");
-    let token = crate::support::db::Tokens::new().access(id, Role::Client);
-    wait_for("the in-process service", Duration::from_secs(20), || {
-        let a = alice.try_request(
-            json!({"action": "authenticate", "token": token}),
-            Duration::from_millis(300),
-        );
-        a.filter(|a| a["status"] == "success").map(|_| ())
-    });
+    let h = Harness::start();
+    let auth = h
+        .client
+        .request(json!({"action": "authenticate", "token": h.token}));
+    assert_eq!(auth["status"], "success");
     // From here on every request relies on the session held by the auth actor, so a restart of
     // any other actor that disturbed auth's state would show as a 401.
     let get = json!({"action": "user/getCurrent"});
@@ -93,20 +123,20 @@ fn each_actor_restarts_alone_after_a_panic() -> crate::support::TestResult {
         (FaultSite::Ingest, get.clone(), 1),
         (FaultSite::Auth, get.clone(), 1),
         // More panics than the repository has threads: each thread must be replaced.
-        (FaultSite::Repo, set_data.clone(), 3),
-        (FaultSite::Hasher, set_password.clone(), 1),
+        (FaultSite::Repo, set_data, 3),
+        (FaultSite::Hasher, set_password, 1),
         (FaultSite::Publisher, get.clone(), 1),
     ];
-    let hash_before = db.user(id).password_hash;
+    let hash_before = h.db.user(h.user_id).password_hash;
     for (site, request, times) in cases {
-        faults.arm(site, times);
+        h.faults.arm(site, times);
         for _ in 0..times {
-            let failed = alice.request(request.clone());
+            let failed = h.client.request(request.clone());
             assert!(internal_error(&failed), "{site:?}: {failed}");
         }
-        let next = alice.request(request.clone());
+        let next = h.client.request(request.clone());
         assert_eq!(next["status"], "success", "{site:?}: next request {next}");
-        let me = alice.request(get.clone());
+        let me = h.client.request(get.clone());
         assert_eq!(
             me["current"]["login"], "alice",
             "{site:?}: session survived"
@@ -116,7 +146,7 @@ fn each_actor_restarts_alone_after_a_panic() -> crate::support::TestResult {
         }
         if site == FaultSite::Hasher {
             assert_ne!(
-                db.user(id).password_hash,
+                h.db.user(h.user_id).password_hash,
                 hash_before,
                 "the retry changed it"
             );
@@ -127,27 +157,16 @@ fn each_actor_restarts_alone_after_a_panic() -> crate::support::TestResult {
 
 #[test]
 fn failed_requests_change_nothing() -> crate::support::TestResult {
-    let broker = TestBroker::start();
-    let db = TestDb::new(Backend::Sqlite);
-    let id = db.add_user("alice", "secret1", Role::Client);
-    let faults = Arc::new(Faults::default());
-    let _service = InProcess::start(&broker, &db, Arc::clone(&faults));
-    let alice = crate::support::TestClient::connect(&broker, "alice");
-    let token = crate::support::db::Tokens::new().access(id, Role::Client);
-    wait_for("the in-process service", Duration::from_secs(20), || {
-        let a = alice.try_request(
-            json!({"action": "user/getCurrent", "token": token}),
-            Duration::from_millis(300),
-        );
-        a.filter(|a| a["status"] == "success").map(|_| ())
-    });
-    let hash_before = db.user(id).password_hash;
+    let h = Harness::start();
+    let hash_before = h.db.user(h.user_id).password_hash;
     for site in [FaultSite::Repo, FaultSite::Hasher] {
-        faults.arm(site, 1);
-        let failed = alice.request(json!({"action": "user/updateCurrent", "token": token,
-                                          "user": {"password": "changed-pw", "data": "x"}}));
+        h.faults.arm(site, 1);
+        let failed = h
+            .client
+            .request(json!({"action": "user/updateCurrent", "token": h.token,
+                                             "user": {"password": "changed-pw", "data": "x"}}));
         assert!(internal_error(&failed), "{site:?}: {failed}");
-        let row = db.user(id);
+        let row = h.db.user(h.user_id);
         assert_eq!(
             (row.data, row.password_hash),
             (None, hash_before.clone()),

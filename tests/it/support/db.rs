@@ -100,15 +100,8 @@ impl TestDb {
     /// Creates an active user with an Argon2id password and returns its id.
     pub fn add_user(&self, login: &str, password: &str, role: Role) -> i64 {
         let stored = hash(password, HashScheme::Argon2id).unwrap_or_else(|e| panic!("{e}"));
-        let user = NewUser {
-            login: login.to_string(),
-            password_hash: Some(stored.hash),
-            password_salt: stored.salt,
-            role: role.ordinal(),
-            status: UserStatus::Active.ordinal(),
-            login_attempts: 0,
-        };
-        user_repo::insert_user(&mut self.conn(), &user).unwrap_or_else(|e| panic!("{e}"))
+        user_repo::insert_user(&mut self.conn(), &NewUser::active(login, stored, role))
+            .unwrap_or_else(|e| panic!("{e}"))
     }
 
     /// Reads a user row.
