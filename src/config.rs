@@ -21,6 +21,7 @@
 //! | drain time on SIGTERM | `--drain-timeout-secs` | `DH_DRAIN_TIMEOUT_SECS` | 10 |
 //! | access token lifetime | `--access-token-lifetime-secs` | `DH_ACCESS_TOKEN_LIFETIME_SECS` | 1800 |
 //! | refresh token lifetime | `--refresh-token-lifetime-secs` | `DH_REFRESH_TOKEN_LIFETIME_SECS` | 15724800 |
+//! | wrong passwords before lockout | `--max-login-attempts` | `DH_MAX_LOGIN_ATTEMPTS` | 10 |
 //!
 //! Secrets are read from the environment or the file only, never from flags (which `ps` shows).
 
@@ -50,6 +51,8 @@ pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 pub const DEFAULT_DB_TIMEOUT_MS: u64 = 1_500;
 /// Default broker session expiry: queued requests survive a week-long service outage.
 pub const DEFAULT_SESSION_EXPIRY_SECS: u32 = 7 * 24 * 3600;
+/// Default number of wrong passwords that lock a user (DeviceHive's `user.login.maxAttempts`).
+pub const DEFAULT_MAX_LOGIN_ATTEMPTS: i32 = 10;
 /// Default time SIGTERM waits for in-flight requests.
 pub const DEFAULT_DRAIN_TIMEOUT_SECS: u64 = 10;
 
@@ -105,6 +108,9 @@ pub struct SettingsArgs {
     /// Lifetime of minted refresh tokens.
     #[arg(long, env = "DH_REFRESH_TOKEN_LIFETIME_SECS", global = true)]
     pub refresh_token_lifetime_secs: Option<u64>,
+    /// Wrong passwords in a row that lock a user out.
+    #[arg(long, env = "DH_MAX_LOGIN_ATTEMPTS", global = true)]
+    pub max_login_attempts: Option<i32>,
 }
 
 /// The TOML file: the same settings in snake_case, plus the secrets.
@@ -129,6 +135,7 @@ pub struct FileSettings {
     drain_timeout_secs: Option<u64>,
     access_token_lifetime_secs: Option<u64>,
     refresh_token_lifetime_secs: Option<u64>,
+    max_login_attempts: Option<i32>,
 }
 
 /// The resolved configuration.
@@ -170,6 +177,8 @@ pub struct Config {
     pub access_lifetime_ms: i64,
     /// Refresh token lifetime in ms.
     pub refresh_lifetime_ms: i64,
+    /// Wrong passwords that lock a user.
+    pub max_login_attempts: i32,
 }
 
 /// A setting is missing or wrong; the message names it.
@@ -278,6 +287,10 @@ impl Config {
                     .unwrap_or(15_724_800),
                 "refresh token lifetime",
             )?,
+            max_login_attempts: args
+                .max_login_attempts
+                .or(f.max_login_attempts)
+                .unwrap_or(DEFAULT_MAX_LOGIN_ATTEMPTS),
         };
         config.validate()?;
         Ok(config)
@@ -286,6 +299,9 @@ impl Config {
     fn validate(&self) -> Result<(), ConfigError> {
         if self.max_in_flight == 0 {
             return Err(ConfigError("max_in_flight must be at least 1".into()));
+        }
+        if self.max_login_attempts < 1 {
+            return Err(ConfigError("max_login_attempts must be at least 1".into()));
         }
         if self.db_pool_size == 0 {
             return Err(ConfigError("db_pool_size must be at least 1".into()));

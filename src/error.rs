@@ -33,6 +33,20 @@ pub enum ServiceError {
     InvalidLogin(&'static str),
     /// Another user already has the requested login.
     LoginTaken,
+    /// `token` with a blank login or an empty password.
+    InvalidLoginRequest,
+    /// `token` for a user who is locked out or disabled.
+    UserLocked,
+    /// `token/create` for a user who is locked out or disabled.
+    TargetUserLocked,
+    /// `token/refresh` with an access token.
+    InvalidTokenType,
+    /// `token/refresh` with an expired refresh token.
+    RefreshExpired,
+    /// `token/refresh` or `token/create` without their payload.
+    MissingPayload,
+    /// `token/create` for a user id that does not exist.
+    UserNotFound(i64),
     /// The database cannot be reached in time.
     ServiceUnavailable,
     /// The backlog is over its bound; the request was shed with this answer.
@@ -51,9 +65,20 @@ impl ServiceError {
             | Self::InvalidField { .. }
             | Self::UserRequired
             | Self::PasswordPolicy
-            | Self::InvalidLogin(_) => 400,
-            Self::Unauthorized | Self::InvalidCredentials | Self::TokenExpired => 401,
-            Self::AccessDenied | Self::AdminRequired | Self::LoginTaken => 403,
+            | Self::InvalidLogin(_)
+            | Self::InvalidLoginRequest
+            | Self::MissingPayload => 400,
+            Self::Unauthorized
+            | Self::InvalidCredentials
+            | Self::TokenExpired
+            | Self::UserLocked
+            | Self::InvalidTokenType
+            | Self::RefreshExpired => 401,
+            Self::AccessDenied
+            | Self::AdminRequired
+            | Self::LoginTaken
+            | Self::TargetUserLocked => 403,
+            Self::UserNotFound(_) => 404,
             Self::Internal => 500,
             Self::ServiceUnavailable | Self::ServerBusy => 503,
         }
@@ -88,6 +113,14 @@ impl fmt::Display for ServiceError {
             Self::LoginTaken => {
                 f.write_str("User with such login already exists. Please, select another one")
             }
+            Self::InvalidLoginRequest => {
+                f.write_str("Invalid or empty authorization request parameters")
+            }
+            Self::UserLocked | Self::TargetUserLocked => f.write_str("User is locked or disabled"),
+            Self::InvalidTokenType => f.write_str("Invalid token type"),
+            Self::RefreshExpired => f.write_str("Token has expired"),
+            Self::MissingPayload => f.write_str("Missing or invalid payload in request"),
+            Self::UserNotFound(id) => write!(f, "User with id = {id} not found"),
             Self::ServiceUnavailable => f.write_str("Service unavailable"),
             Self::ServerBusy => f.write_str("Server is busy"),
             Self::Internal => f.write_str("Internal server error"),
@@ -120,6 +153,19 @@ mod tests {
                 ServiceError::AdminRequired,
                 403,
                 "Admin permissions required for this action",
+            ),
+            (ServiceError::UserLocked, 401, "User is locked or disabled"),
+            (
+                ServiceError::TargetUserLocked,
+                403,
+                "User is locked or disabled",
+            ),
+            (ServiceError::InvalidTokenType, 401, "Invalid token type"),
+            (ServiceError::RefreshExpired, 401, "Token has expired"),
+            (
+                ServiceError::UserNotFound(9),
+                404,
+                "User with id = 9 not found",
             ),
             (ServiceError::ServiceUnavailable, 503, "Service unavailable"),
             (ServiceError::ServerBusy, 503, "Server is busy"),

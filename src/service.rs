@@ -15,6 +15,8 @@ use crate::actors::pipeline::Peers;
 use crate::actors::publisher::PublisherActor;
 use crate::actors::repo::RepoActor;
 use crate::actors::supervise::FaultPlan;
+use crate::actors::tokens::TokenPolicy;
+use crate::auth::password::HashScheme;
 use crate::config::Config;
 use crate::db::DbPool;
 use crate::mqtt;
@@ -37,9 +39,9 @@ pub async fn run(
     let admission = Admission::new(config.max_in_flight);
 
     let repo = {
-        let (pool, faults) = (pool.clone(), faults.clone());
+        let (pool, faults, max) = (pool.clone(), faults.clone(), config.max_login_attempts);
         SyncArbiter::start(config.db_pool_size as usize, move || {
-            RepoActor::new(pool.clone(), faults.clone())
+            RepoActor::new(pool.clone(), max, faults.clone())
         })
     };
     let hasher = {
@@ -56,6 +58,11 @@ pub async fn run(
         Supervisor::start(move |_| PublisherActor::new(client, faults))
     };
     let peers = Peers {
+        policy: TokenPolicy {
+            access_lifetime_ms: config.access_lifetime_ms,
+            refresh_lifetime_ms: config.refresh_lifetime_ms,
+            upgrade_legacy_hashes: config.password_hash == HashScheme::Argon2id,
+        },
         auth,
         repo,
         hasher,

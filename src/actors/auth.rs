@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use actix::{Actor, AsyncContext, Context, Handler, Supervised};
 
-use super::messages::{Authorize, BindSession};
+use super::messages::{Authorize, BindSession, Mint, VerifyRefresh};
 use super::supervise::{guarded, inject, FaultPlan, FaultSite};
 use crate::auth::jwt::{now_ms, Claims, JwtKeys, TokenError, TokenType};
 use crate::auth::permission::allows;
@@ -101,6 +101,43 @@ impl Handler<Authorize> for AuthActor {
             actix::ActorContext::stop(ctx);
         }
         result
+    }
+}
+
+impl Handler<VerifyRefresh> for AuthActor {
+    type Result = Result<Claims, ServiceError>;
+
+    fn handle(&mut self, msg: VerifyRefresh, ctx: &mut Self::Context) -> Self::Result {
+        let (result, restart) = guarded("auth", || {
+            inject(&self.faults, FaultSite::Auth);
+            self.keys
+                .verify(msg.token.expose(), TokenType::Refresh, now_ms())
+                .map_err(|e| match e {
+                    TokenError::Invalid => ServiceError::Unauthorized,
+                    TokenError::WrongType => ServiceError::InvalidTokenType,
+                    TokenError::Expired => ServiceError::RefreshExpired,
+                })
+        });
+        if restart {
+            actix::ActorContext::stop(ctx);
+        }
+        result
+    }
+}
+
+impl Handler<Mint> for AuthActor {
+    type Result = Result<Vec<String>, ServiceError>;
+
+    fn handle(&mut self, msg: Mint, _: &mut Self::Context) -> Self::Result {
+        msg.0
+            .iter()
+            .map(|claims| {
+                self.keys.mint(claims).map_err(|e| {
+                    log::error!(target: "dh::auth", "cannot sign a token: {e}");
+                    ServiceError::Internal
+                })
+            })
+            .collect()
     }
 }
 

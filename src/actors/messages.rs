@@ -54,9 +54,10 @@ pub struct UpdateCurrent {
     pub needs_admin: bool,
 }
 
-/// Repository: record a successful `authenticate` (checks the user is active).
+/// Repository: record a successful `authenticate` or `token/refresh`; answers whether the
+/// user is active (an inactive user is left untouched).
 #[derive(Debug, Message)]
-#[rtype(result = "Result<(), ServiceError>")]
+#[rtype(result = "Result<bool, ServiceError>")]
 pub struct RecordAuthentication {
     /// From the verified claims.
     pub user_id: i64,
@@ -75,3 +76,81 @@ pub struct HashPassword {
 #[derive(Debug, Message)]
 #[rtype(result = "Result<paho_mqtt::DeliveryToken, ServiceError>")]
 pub struct Publish(pub Outgoing);
+
+/// Repository: a user with its networks by login (for `token`), whatever its status.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Option<CurrentUser>, ServiceError>")]
+pub struct FindLogin {
+    /// Exact login.
+    pub login: String,
+}
+
+/// Repository: a user with its networks by id, whatever its status.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Option<CurrentUser>, ServiceError>")]
+pub struct LoadUser {
+    /// The user.
+    pub user_id: i64,
+}
+
+/// Repository: count a wrong password, locking the user at the configured maximum.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(), ServiceError>")]
+pub struct RecordLoginFailure {
+    /// The user.
+    pub user_id: i64,
+}
+
+/// A legacy hash to replace after a successful login.
+#[derive(Debug)]
+pub struct PasswordUpgrade {
+    /// The hash the password verified against.
+    pub old_hash: String,
+    /// Its Argon2id replacement.
+    pub new: StoredPassword,
+}
+
+/// Repository: record a successful login; answers whether the user is (still) active.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<bool, ServiceError>")]
+pub struct RecordLoginSuccess {
+    /// The user.
+    pub user_id: i64,
+    /// A legacy hash upgrade, if any.
+    pub upgrade: Option<PasswordUpgrade>,
+}
+
+/// What a password check found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Verification {
+    /// The password matches.
+    pub matches: bool,
+    /// The stored hash is DeviceHive's salted SHA-256.
+    pub legacy: bool,
+}
+
+/// Hasher: check a password. Always costs one Argon2 verification, also for unknown users and
+/// legacy hashes, so timing tells nothing about which logins exist.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Verification, ServiceError>")]
+pub struct VerifyPassword {
+    /// The password given.
+    pub password: Secret,
+    /// The stored hash; `None` for an unknown login.
+    pub hash: Option<String>,
+    /// The stored DeviceHive salt.
+    pub salt: Option<String>,
+}
+
+/// Auth: verify a refresh token.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Claims, ServiceError>")]
+pub struct VerifyRefresh {
+    /// The refresh token.
+    pub token: Secret,
+}
+
+/// Auth: sign tokens.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Vec<String>, ServiceError>")]
+pub struct Mint(pub Vec<Claims>);

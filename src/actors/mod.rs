@@ -21,3 +21,4 @@ pub mod pipeline;
 pub mod publisher;
 pub mod repo;
 pub mod supervise;
+pub mod tokens;

@@ -15,6 +15,7 @@ use super::messages::{
 };
 use super::publisher::PublisherActor;
 use super::repo::RepoActor;
+use super::tokens::{self, TokenPolicy};
 use crate::db::model::UserChanges;
 use crate::error::ServiceError;
 use crate::protocol::update::{self, UserUpdate};
@@ -29,6 +30,8 @@ const DELIVERY_RETRY_DELAY: Duration = Duration::from_millis(200);
 /// The actors a request may visit.
 #[derive(Clone)]
 pub struct Peers {
+    /// Token lifetimes and hash policy.
+    pub policy: TokenPolicy,
     /// Tokens, sessions, permissions.
     pub auth: Addr<AuthActor>,
     /// Queries.
@@ -40,7 +43,7 @@ pub struct Peers {
 }
 
 /// Sends a message and flattens a mailbox failure (actor gone) into a 500.
-async fn ask<A, M, T>(addr: &Addr<A>, msg: M) -> Result<T, ServiceError>
+pub async fn ask<A, M, T>(addr: &Addr<A>, msg: M) -> Result<T, ServiceError>
 where
     A: Actor + Handler<M>,
     A::Context: ToEnvelope<A, M>,
@@ -74,6 +77,11 @@ async fn execute(
     origin: &Origin,
     request: Request,
 ) -> Result<Map<String, Value>, ServiceError> {
+    match request.action {
+        Action::Token => return tokens::login(peers, &request.body).await,
+        Action::TokenRefresh => return tokens::refresh(peers, &request.body).await,
+        _ => {}
+    }
     let claims = ask(
         &peers.auth,
         Authorize {
@@ -104,7 +112,9 @@ async fn execute(
             Ok(Map::new())
         }
         Action::Authenticate => {
-            ask(&peers.repo, RecordAuthentication { user_id }).await?;
+            if !ask(&peers.repo, RecordAuthentication { user_id }).await? {
+                return Err(ServiceError::InvalidCredentials);
+            }
             // On the MQTT 5 topic the publisher is unverified: check the token, keep no session.
             if let Some(client_id) = origin.session_key() {
                 let client_id = client_id.to_string();
@@ -112,6 +122,9 @@ async fn execute(
             }
             Ok(Map::new())
         }
+        Action::TokenCreate => tokens::create(peers, claims, &request.body).await,
+        // Served above, before any access token is asked for.
+        Action::Token | Action::TokenRefresh => Err(ServiceError::Internal),
     }
 }
 

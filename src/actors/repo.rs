@@ -3,7 +3,10 @@
 
 use actix::{Actor, ActorContext, Handler, SyncContext};
 
-use super::messages::{GetCurrent, RecordAuthentication, UpdateCurrent};
+use super::messages::{
+    FindLogin, GetCurrent, LoadUser, RecordAuthentication, RecordLoginFailure, RecordLoginSuccess,
+    UpdateCurrent,
+};
 use super::supervise::{guarded, inject, FaultPlan, FaultSite};
 use crate::db::user_repo::{self, CurrentUser, UpdateRejection};
 use crate::db::{DbConn, DbError, DbPool};
@@ -13,13 +16,18 @@ use crate::model::UserStatus;
 /// Runs the repository's queries.
 pub struct RepoActor {
     pool: DbPool,
+    max_login_attempts: i32,
     faults: FaultPlan,
 }
 
 impl RepoActor {
-    /// A repository thread over `pool`.
-    pub fn new(pool: DbPool, faults: FaultPlan) -> RepoActor {
-        RepoActor { pool, faults }
+    /// A repository thread over `pool`; `max_login_attempts` wrong passwords lock a user.
+    pub fn new(pool: DbPool, max_login_attempts: i32, faults: FaultPlan) -> RepoActor {
+        RepoActor {
+            pool,
+            max_login_attempts,
+            faults,
+        }
     }
 
     fn with_conn<T>(
@@ -97,7 +105,7 @@ impl Handler<UpdateCurrent> for RepoActor {
 }
 
 impl Handler<RecordAuthentication> for RepoActor {
-    type Result = Result<(), ServiceError>;
+    type Result = Result<bool, ServiceError>;
 
     fn handle(&mut self, msg: RecordAuthentication, ctx: &mut Self::Context) -> Self::Result {
         handle_guarded(ctx, || {
@@ -105,10 +113,73 @@ impl Handler<RecordAuthentication> for RepoActor {
             let user = self.with_conn("authenticate", |c| {
                 user_repo::touch_login(c, msg.user_id, now)
             })?;
-            match user {
-                Some(user) if active(&user) => Ok(()),
-                _ => Err(ServiceError::InvalidCredentials),
+            Ok(user.is_some_and(|u| active(&u)))
+        })
+    }
+}
+
+impl Handler<FindLogin> for RepoActor {
+    type Result = Result<Option<CurrentUser>, ServiceError>;
+
+    fn handle(&mut self, msg: FindLogin, ctx: &mut Self::Context) -> Self::Result {
+        handle_guarded(ctx, || {
+            self.with_conn("token", |c| {
+                let Some(user) = user_repo::find_by_login(c, &msg.login)? else {
+                    return Ok(None);
+                };
+                let networks = user_repo::networks_of(c, user.id)?;
+                Ok(Some(CurrentUser { user, networks }))
+            })
+        })
+    }
+}
+
+impl Handler<LoadUser> for RepoActor {
+    type Result = Result<Option<CurrentUser>, ServiceError>;
+
+    fn handle(&mut self, msg: LoadUser, ctx: &mut Self::Context) -> Self::Result {
+        handle_guarded(ctx, || {
+            self.with_conn("load user", |c| user_repo::load_current(c, msg.user_id))
+        })
+    }
+}
+
+impl Handler<RecordLoginFailure> for RepoActor {
+    type Result = Result<(), ServiceError>;
+
+    fn handle(&mut self, msg: RecordLoginFailure, ctx: &mut Self::Context) -> Self::Result {
+        handle_guarded(ctx, || {
+            let max = self.max_login_attempts;
+            let locked = self.with_conn("token", |c| {
+                user_repo::record_login_failure(c, msg.user_id, max)
+            })?;
+            if locked {
+                log::warn!(target: "dh::repo", "user {} locked out after {max} wrong passwords", msg.user_id);
             }
+            Ok(())
+        })
+    }
+}
+
+impl Handler<RecordLoginSuccess> for RepoActor {
+    type Result = Result<bool, ServiceError>;
+
+    fn handle(&mut self, msg: RecordLoginSuccess, ctx: &mut Self::Context) -> Self::Result {
+        handle_guarded(ctx, || {
+            let now = chrono::Utc::now().naive_utc();
+            let user = self.with_conn("token", |c| user_repo::touch_login(c, msg.user_id, now))?;
+            if !user.is_some_and(|u| active(&u)) {
+                return Ok(false);
+            }
+            if let Some(up) = &msg.upgrade {
+                let upgraded = self.with_conn("token", |c| {
+                    user_repo::upgrade_password(c, msg.user_id, &up.old_hash, &up.new)
+                })?;
+                if upgraded > 0 {
+                    log::info!(target: "dh::repo", "user {}: legacy password hash upgraded to Argon2id", msg.user_id);
+                }
+            }
+            Ok(true)
         })
     }
 }

@@ -3,6 +3,7 @@
 //! and `--password-hash devicehive` keeps writing it for a database shared with DeviceHive.
 
 use std::str::FromStr;
+use std::sync::OnceLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
@@ -102,6 +103,36 @@ pub fn verify(password: &str, hash: &str, salt: Option<&str>) -> bool {
     }
 }
 
+/// Checks a login password with exactly one Argon2 verification whatever is stored (an
+/// Argon2id hash, a legacy DeviceHive hash, or nothing for an unknown login), so response time
+/// does not tell which logins exist. Returns (matches, stored hash is legacy).
+pub fn verify_uniform(password: &str, hash: Option<&str>, salt: Option<&str>) -> (bool, bool) {
+    match hash {
+        Some(h) if !is_legacy(h) => (verify(password, h, None), false),
+        Some(h) => {
+            let _ = verify(password, dummy_hash(), None);
+            (verify(password, h, salt), true)
+        }
+        None => {
+            let _ = verify(password, dummy_hash(), None);
+            (false, false)
+        }
+    }
+}
+
+/// An Argon2id hash of a random password, made once, to spend the same time on a login that
+/// has no Argon2 hash to check.
+fn dummy_hash() -> &'static str {
+    static DUMMY: OnceLock<String> = OnceLock::new();
+    DUMMY.get_or_init(|| {
+        let mut secret = [0u8; 16];
+        OsRng.fill_bytes(&mut secret);
+        hash(&STANDARD.encode(secret), HashScheme::Argon2id)
+            .map(|s| s.hash)
+            .unwrap_or_default()
+    })
+}
+
 /// Whether a stored hash is in the legacy DeviceHive scheme.
 pub fn is_legacy(hash: &str) -> bool {
     !hash.starts_with("$argon2")
@@ -139,6 +170,22 @@ mod tests {
             assert!(!verify("wrong", hash, Some(salt)));
             assert!(is_legacy(hash));
         }
+    }
+
+    #[test]
+    fn uniform_verification_reports_legacy_hashes() -> Result<(), HashError> {
+        let argon = hash("pw-123", HashScheme::Argon2id)?;
+        assert_eq!(
+            verify_uniform("pw-123", Some(&argon.hash), None),
+            (true, false)
+        );
+        let legacy = hash("pw-123", HashScheme::DeviceHive)?;
+        assert_eq!(
+            verify_uniform("pw-123", Some(&legacy.hash), legacy.salt.as_deref()),
+            (true, true)
+        );
+        assert_eq!(verify_uniform("pw-123", None, None), (false, false));
+        Ok(())
     }
 
     #[test]

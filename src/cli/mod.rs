@@ -1,4 +1,4 @@
-//! The command line: `serve`, `migrate`, `user add`, `token`, `acl`.
+//! The command line: `serve`, `migrate`, `user …`, `network add`, `token`, `acl`.
 
 pub mod acl;
 pub mod token;
@@ -11,7 +11,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::config::{Config, SettingsArgs};
 use crate::db::migrate;
-use crate::model::Role;
+use crate::model::{Role, UserStatus};
 use crate::service;
 
 /// Serves the DeviceHive user API over MQTT next to a Mosquitto broker.
@@ -36,6 +36,9 @@ enum Command {
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
+    /// Manage networks.
+    #[command(subcommand)]
+    Network(NetworkCommand),
     /// Mint an access and refresh token pair for an existing user; prints JSON.
     Token {
         /// The user's login.
@@ -64,6 +67,62 @@ enum UserCommand {
         #[arg(long, value_enum)]
         role: RoleArg,
     },
+    /// List users: id, login, role, status, failed logins, last login.
+    List,
+    /// Set a user's password, read from standard input (or a prompt).
+    Passwd {
+        /// The user's login.
+        #[arg(long)]
+        login: String,
+    },
+    /// Set a user's status; `active` also clears the failed-login counter (unlocks).
+    SetStatus {
+        /// The user's login.
+        #[arg(long)]
+        login: String,
+        /// The new status.
+        #[arg(value_enum)]
+        status: StatusArg,
+    },
+    /// Give a user access to a network.
+    AssignNetwork {
+        /// The user's login.
+        #[arg(long)]
+        login: String,
+        /// The network's id or name.
+        #[arg(long)]
+        network: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum NetworkCommand {
+    /// Create a network and print its id.
+    Add {
+        /// Unique name.
+        #[arg(long)]
+        name: String,
+        /// Description.
+        #[arg(long)]
+        description: Option<String>,
+    },
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum StatusArg {
+    Active,
+    Locked,
+    Disabled,
+}
+
+impl From<StatusArg> for UserStatus {
+    fn from(s: StatusArg) -> UserStatus {
+        match s {
+            StatusArg::Active => UserStatus::Active,
+            StatusArg::Locked => UserStatus::LockedOut,
+            StatusArg::Disabled => UserStatus::Disabled,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -97,6 +156,17 @@ pub fn run() -> anyhow::Result<()> {
             password,
             role,
         }) => user::add(&config, &login, password, role.into()),
+        Command::User(UserCommand::List) => user::list(&config),
+        Command::User(UserCommand::Passwd { login }) => user::passwd(&config, &login),
+        Command::User(UserCommand::SetStatus { login, status }) => {
+            user::set_status(&config, &login, status.into())
+        }
+        Command::User(UserCommand::AssignNetwork { login, network }) => {
+            user::assign_network(&config, &login, &network)
+        }
+        Command::Network(NetworkCommand::Add { name, description }) => {
+            user::add_network(&config, &name, description.as_deref())
+        }
         Command::Token { login } => token::print_pair(&config, &login),
         Command::Acl { .. } => Ok(()),
     }

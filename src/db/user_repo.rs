@@ -8,6 +8,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use super::model::{NetworkRow, NewNetwork, NewUser, NewUserNetwork, UserChanges, UserRow};
 use super::schema::{dh_user, network, user_network};
 use super::DbConn;
+use crate::auth::password::StoredPassword;
 use crate::model::{Role, UserStatus};
 use crate::{with_conn, write_transaction};
 
@@ -166,6 +167,88 @@ pub fn update_current(
     }
 }
 
+/// Counts a wrong password (DEVICEHIVE.md 5.2): at `max_attempts` the user becomes LOCKED_OUT
+/// and the counter starts again. Returns whether this failure locked the user. The increment
+/// is done by the database, so concurrent failures are all counted.
+pub fn record_login_failure(conn: &mut DbConn, id: i64, max_attempts: i32) -> QueryResult<bool> {
+    write_transaction!(conn, |c| {
+        let attempts: Option<i32> = diesel::update(
+            dh_user::table
+                .find(id)
+                .filter(dh_user::status.eq(UserStatus::Active.ordinal())),
+        )
+        .set(dh_user::login_attempts.eq(dh_user::login_attempts + 1))
+        .returning(dh_user::login_attempts)
+        .get_result(c)
+        .optional()?;
+        match attempts {
+            Some(n) if n >= max_attempts => {
+                diesel::update(dh_user::table.find(id))
+                    .set((
+                        dh_user::status.eq(UserStatus::LockedOut.ordinal()),
+                        dh_user::login_attempts.eq(0),
+                    ))
+                    .execute(c)?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    })
+}
+
+/// Replaces a legacy password hash after a successful login, unless the password was changed
+/// meanwhile (the old hash no longer matches).
+pub fn upgrade_password(
+    conn: &mut DbConn,
+    id: i64,
+    old_hash: &str,
+    new: &StoredPassword,
+) -> QueryResult<usize> {
+    with_conn!(conn, |c| diesel::update(
+        dh_user::table
+            .find(id)
+            .filter(dh_user::password_hash.eq(old_hash))
+    )
+    .set((
+        dh_user::password_hash.eq(&new.hash),
+        dh_user::password_salt.eq(&new.salt),
+    ))
+    .execute(c))
+}
+
+/// Sets a new password (operator tool).
+pub fn set_password(conn: &mut DbConn, id: i64, new: &StoredPassword) -> QueryResult<usize> {
+    with_conn!(conn, |c| diesel::update(dh_user::table.find(id))
+        .set((
+            dh_user::password_hash.eq(&new.hash),
+            dh_user::password_salt.eq(&new.salt),
+        ))
+        .execute(c))
+}
+
+/// Every user, by id (operator tool).
+pub fn list_users(conn: &mut DbConn) -> QueryResult<Vec<UserRow>> {
+    with_conn!(conn, |c| dh_user::table
+        .select(UserRow::as_select())
+        .order(dh_user::id)
+        .load(c))
+}
+
+/// A network by id or by exact name.
+pub fn find_network(conn: &mut DbConn, id_or_name: &str) -> QueryResult<Option<NetworkRow>> {
+    let by_id = id_or_name.parse::<i64>().ok();
+    with_conn!(conn, |c| network::table
+        .filter(
+            network::name
+                .eq(id_or_name)
+                .or(network::id.nullable().eq(by_id)),
+        )
+        .select(NetworkRow::as_select())
+        .order(network::id)
+        .first(c)
+        .optional())
+}
+
 /// Creates a user and returns its id.
 pub fn insert_user(conn: &mut DbConn, user: &NewUser) -> QueryResult<i64> {
     with_conn!(conn, |c| diesel::insert_into(dh_user::table)
@@ -190,22 +273,35 @@ pub fn insert_network(
         .get_result(c))
 }
 
-/// Links a user to a network.
+/// Links a user to a network (once: the link table has no unique constraint of its own).
 pub fn assign_network(conn: &mut DbConn, user_id: i64, network_id: i64) -> QueryResult<()> {
     let row = NewUserNetwork {
         user_id,
         network_id,
     };
-    with_conn!(conn, |c| diesel::insert_into(user_network::table)
-        .values(&row)
-        .execute(c))
-    .map(|_| ())
+    write_transaction!(conn, |c| {
+        let linked = user_network::table
+            .filter(user_network::user_id.eq(user_id))
+            .filter(user_network::network_id.eq(network_id))
+            .select(user_network::id)
+            .first::<i64>(c)
+            .optional()?;
+        if linked.is_none() {
+            diesel::insert_into(user_network::table)
+                .values(&row)
+                .execute(c)?;
+        }
+        Ok(())
+    })
 }
 
-/// Sets a user's status (operator tool and tests).
+/// Sets a user's status and clears the failed-login counter (how an operator unlocks a user).
 pub fn set_status(conn: &mut DbConn, user_id: i64, status: UserStatus) -> QueryResult<usize> {
     with_conn!(conn, |c| diesel::update(dh_user::table.find(user_id))
-        .set(dh_user::status.eq(status.ordinal()))
+        .set((
+            dh_user::status.eq(status.ordinal()),
+            dh_user::login_attempts.eq(0),
+        ))
         .execute(c))
 }
 

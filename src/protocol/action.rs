@@ -11,12 +11,21 @@ pub enum Action {
     UpdateCurrentUser,
     /// `authenticate`
     Authenticate,
+    /// `token`: login with login and password.
+    Token,
+    /// `token/refresh`: a new access token from a refresh token.
+    TokenRefresh,
+    /// `token/create`: mint a scoped token pair (ManageToken).
+    TokenCreate,
 }
 
 impl Action {
     /// Every served action, in the order the ACL lists them.
-    pub const ALL: [Action; 3] = [
+    pub const ALL: [Action; 6] = [
         Action::Authenticate,
+        Action::Token,
+        Action::TokenRefresh,
+        Action::TokenCreate,
         Action::GetCurrentUser,
         Action::UpdateCurrentUser,
     ];
@@ -27,6 +36,9 @@ impl Action {
             Action::GetCurrentUser => "user/getCurrent",
             Action::UpdateCurrentUser => "user/updateCurrent",
             Action::Authenticate => "authenticate",
+            Action::Token => "token",
+            Action::TokenRefresh => "token/refresh",
+            Action::TokenCreate => "token/create",
         }
     }
 
@@ -41,8 +53,15 @@ impl Action {
         match self {
             Action::GetCurrentUser => Some(HiveAction::GetCurrentUser),
             Action::UpdateCurrentUser => Some(HiveAction::UpdateCurrentUser),
-            Action::Authenticate => None,
+            Action::TokenCreate => Some(HiveAction::ManageToken),
+            Action::Authenticate | Action::Token | Action::TokenRefresh => None,
         }
+    }
+
+    /// Whether the action authenticates itself (login and password, or a refresh token) and so
+    /// never goes through the access-token check.
+    pub fn carries_own_credentials(self) -> bool {
+        matches!(self, Action::Token | Action::TokenRefresh)
     }
 }
 

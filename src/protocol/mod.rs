@@ -2,6 +2,7 @@
 //! decoding, answers. Nothing here touches a broker, a database or an actor.
 
 pub mod action;
+pub mod login;
 pub mod request;
 pub mod response;
 pub mod topic;
