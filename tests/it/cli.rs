@@ -180,3 +180,87 @@ fn migrate_creates_the_sqlite_schema_and_is_idempotent() {
         1
     );
 }
+
+#[test]
+fn operator_manages_users_and_networks() -> crate::support::TestResult {
+    let db = TestDb::new(Backend::Sqlite);
+    let ok = |args: &[&str], stdin: &str| {
+        let out = run(&db, args, stdin, None);
+        assert!(out.status.success(), "{args:?}: {}", stderr(&out));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    ok(
+        &["user", "add", "--login", "dev-1", "--role", "client"],
+        "first-pw\n",
+    );
+    let net: i64 = ok(
+        &[
+            "network",
+            "add",
+            "--name",
+            "Plant A",
+            "--description",
+            "line 1",
+        ],
+        "",
+    )
+    .trim()
+    .parse()?;
+    let dup = run(&db, &["network", "add", "--name", "Plant A"], "", None);
+    assert!(!dup.status.success() && stderr(&dup).contains("already exists"));
+    ok(
+        &[
+            "user",
+            "assign-network",
+            "--login",
+            "dev-1",
+            "--network",
+            "Plant A",
+        ],
+        "",
+    );
+    ok(
+        &[
+            "user",
+            "assign-network",
+            "--login",
+            "dev-1",
+            "--network",
+            &net.to_string(),
+        ],
+        "",
+    );
+    let nets = dh_mqtt_plugin::db::user_repo::networks_of(&mut db.conn(), 1)?;
+    assert_eq!(
+        nets.iter().map(|n| n.id).collect::<Vec<_>>(),
+        vec![net],
+        "linked once"
+    );
+
+    ok(&["user", "passwd", "--login", "dev-1"], "second-pw\n");
+    let row = db.user(1);
+    assert!(password::verify(
+        "second-pw",
+        &row.password_hash.unwrap_or_default(),
+        None
+    ));
+
+    ok(&["user", "set-status", "--login", "dev-1", "locked"], "");
+    assert!(ok(&["user", "list"], "").contains("dev-1") && db.user(1).status == 1);
+    db.sql("UPDATE dh_user SET login_attempts = 4 WHERE id = 1");
+    ok(&["user", "set-status", "--login", "dev-1", "active"], "");
+    let row = db.user(1);
+    assert_eq!(
+        (row.status, row.login_attempts),
+        (0, 0),
+        "unlocked, counter cleared"
+    );
+    let missing = run(
+        &db,
+        &["user", "set-status", "--login", "nobody", "active"],
+        "",
+        None,
+    );
+    assert!(!missing.status.success() && stderr(&missing).contains("no user"));
+    Ok(())
+}

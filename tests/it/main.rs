@@ -25,4 +25,5 @@ mod mqtt5;
 mod resilience;
 mod session;
 mod supervision;
+mod tokens;
 mod update_current;
