@@ -70,13 +70,23 @@ fi
 
 cat <<HELP
 
-dh-mqtt-plugin is starting (Ctrl-C stops it and the broker). In another terminal, try:
+dh-mqtt-plugin is starting (Ctrl-C stops it and the broker). In another terminal, log in
+as the demo device with MQTT alone (each line is one request and its answer):
 
-  mosquitto_rr -p $PORT -u demo -P $DEMO_BROKER_PASSWORD -W 5 \\
-    -t dh/request/demo -e 'dh/response/user/getCurrent@demo' \\
-    -m "{\"action\":\"user/getCurrent\",\"requestId\":1,\"token\":\"\$(cat $RUN/demo-token.txt)\"}"
+  # 1. password -> access and refresh tokens
+  mosquitto_rr -p $PORT -u demo -P $DEMO_BROKER_PASSWORD -W 5 -t dh/request/demo -e 'dh/response/token@demo' \\
+    -m '{"action":"token","requestId":1,"login":"demo","password":"$DEMO_USER_PASSWORD"}'
+  # 2. bind the access token to the client id (paste the accessToken from step 1)
+  mosquitto_rr -p $PORT -u demo -P $DEMO_BROKER_PASSWORD -W 5 -t dh/request/demo -e 'dh/response/authenticate@demo' \\
+    -m '{"action":"authenticate","requestId":2,"token":"ACCESS_TOKEN"}'
+  # 3. requests without a token now use the session
+  mosquitto_rr -p $PORT -u demo -P $DEMO_BROKER_PASSWORD -W 5 -t dh/request/demo -e 'dh/response/user/getCurrent@demo' \\
+    -m '{"action":"user/getCurrent","requestId":3}'
 
-Mint a fresh token (30 minutes) with:  cd $RUN && set -a && . ./secrets.env && $BIN token --login demo
+Or in one go, with a token minted by the operator tool:
+
+  mosquitto_rr -p $PORT -u demo -P $DEMO_BROKER_PASSWORD -W 5 -t dh/request/demo -e 'dh/response/user/getCurrent@demo' \\
+    -m "{\\"action\\":\\"user/getCurrent\\",\\"requestId\\":1,\\"token\\":\\"\$(cat $RUN/demo-token.txt)\\"}"
 
 HELP
 "$BIN" serve
