@@ -58,3 +58,33 @@ free_port_from() {
     done
     echo "$port"
 }
+
+# Starts a private Mosquitto from the shipped deploy/mosquitto files in DIR on 127.0.0.1:PORT,
+# with the accounts given as user:password arguments. Extra ACL text comes from $EXTRA_ACL.
+# It runs as the calling user (Mosquitto would otherwise switch to `mosquitto`, which may not
+# be able to read DIR); stop it with stop_private_broker DIR.
+start_private_broker() {
+    local dir=$1 port=$2
+    shift 2
+    mkdir -p "$dir"
+    sed -e "s|^listener .*|listener $port 127.0.0.1|" \
+        -e "s|^password_file .*|password_file $dir/passwd|" \
+        -e "s|^acl_file .*|acl_file $dir/acl|" \
+        deploy/mosquitto/dh-mqtt-plugin.conf > "$dir/mosquitto.conf"
+    printf 'persistence_location %s/\npid_file %s/mosquitto.pid\nlog_dest file %s/mosquitto.log\nuser %s\n' \
+        "$dir" "$dir" "$dir" "$(id -un)" >> "$dir/mosquitto.conf"
+    { cat deploy/mosquitto/acl; printf '%s' "${EXTRA_ACL:-}"; } > "$dir/acl"
+    printf '%s\n' "$@" > "$dir/passwd"
+    mosquitto_passwd -U "$dir/passwd"
+    mosquitto -d -c "$dir/mosquitto.conf"
+    for _ in $(seq 50); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && return
+        sleep 0.1
+    done
+    echo "error: Mosquitto did not start; see $dir/mosquitto.log" >&2
+    exit 1
+}
+
+stop_private_broker() {
+    [ -f "$1/mosquitto.pid" ] && kill "$(cat "$1/mosquitto.pid")" 2>/dev/null || true
+}

@@ -36,29 +36,9 @@ export DH_BROKER_USERNAME=dhplugin
 
 PORT=$(free_port_from "${DH_MQTT_PORT:-1883}")
 export DH_BROKER_URL="tcp://127.0.0.1:$PORT"
-CONF="$RUN/mosquitto/mosquitto.conf"
-sed -e "s|^listener .*|listener $PORT 127.0.0.1|" \
-    -e "s|^password_file .*|password_file $RUN/mosquitto/passwd|" \
-    -e "s|^acl_file .*|acl_file $RUN/mosquitto/acl|" \
-    deploy/mosquitto/dh-mqtt-plugin.conf > "$CONF"
-# A demo broker owned by whoever runs this script (Mosquitto would otherwise switch to the
-# `mosquitto` user, which may not be able to read ./run).
-printf 'persistence_location %s/mosquitto/\npid_file %s/mosquitto/mosquitto.pid\nlog_dest file %s/mosquitto/mosquitto.log\nuser %s\n' \
-    "$RUN" "$RUN" "$RUN" "$(id -un)" >> "$CONF"
-cp deploy/mosquitto/acl "$RUN/mosquitto/acl"
-printf 'dhplugin:%s\ndemo:%s\n' "$DH_BROKER_PASSWORD" "$DEMO_BROKER_PASSWORD" > "$RUN/mosquitto/passwd"
-mosquitto_passwd -U "$RUN/mosquitto/passwd"
-
 echo "==> starting Mosquitto on 127.0.0.1:$PORT"
-mosquitto -d -c "$CONF"
-stop_broker() {
-    [ -f "$RUN/mosquitto/mosquitto.pid" ] && kill "$(cat "$RUN/mosquitto/mosquitto.pid")" 2>/dev/null || true
-}
-trap stop_broker EXIT
-for _ in $(seq 50); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
-    sleep 0.1
-done
+start_private_broker "$RUN/mosquitto" "$PORT" "dhplugin:$DH_BROKER_PASSWORD" "demo:$DEMO_BROKER_PASSWORD"
+trap 'stop_private_broker "$RUN/mosquitto"' EXIT
 
 # The service's working directory holds the default SQLite file (dh-mqtt-plugin.sqlite).
 cd "$RUN"

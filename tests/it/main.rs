@@ -16,6 +16,7 @@
 mod support;
 
 mod acl;
+mod bench;
 mod cli;
 mod compat;
 mod errors;

@@ -16,7 +16,9 @@ pub const SERVICE_PASSWORD: &str = "svc-broker-pw";
 /// Password of every client account in tests.
 pub const CLIENT_PASSWORD: &str = "pw";
 /// Client accounts the test brokers know (login = client id).
-pub const CLIENTS: &[&str] = &["alice", "bob", "carol", "dave", "erin", "frank", "mallory"];
+pub const CLIENTS: &[&str] = &[
+    "alice", "bob", "carol", "dave", "erin", "frank", "mallory", "bench01",
+];
 /// A test-only account that may read every answer, for answers the shipped ACL lets no client
 /// read (unknown actions). The ACL isolation tests never use it.
 pub const OBSERVER: &str = "observer";

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# The benchmark page's figures: `dh-bench compare` (P1–P4: echo vs service, alternating rounds)
+# on SQLite and on PostgreSQL, then P5 (login flood) and P6 (4 × concurrency, 5,000-request
+# burst). Everything runs on this machine: a private Mosquitto from the shipped configuration
+# on a free port, a SQLite file and a PostgreSQL database made for the run.
+# Tunables: DH_BENCH_ROUNDS (3), DH_BENCH_DURATION (10 s), DH_BENCH_OUT (bench/results).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source deploy/lib.sh
+
+require_cargo
+install_packages "${BUILD_PACKAGES[@]}" mosquitto mosquitto-clients postgresql openssl
+echo "==> building (release)"
+cargo build --release --locked --quiet
+BIN="$PWD/target/release"
+DIR="$PWD/run-bench"
+OUT="${DH_BENCH_OUT:-$PWD/bench/results}"
+ROUNDS="${DH_BENCH_ROUNDS:-3}"
+DURATION="${DH_BENCH_DURATION:-10}"
+rm -rf "$DIR" && mkdir -p "$DIR" "$OUT"
+
+export DH_BENCH_CLIENT_PASSWORD="bench-client-pw" DH_BENCH_PASSWORD="bench-password"
+export DH_BROKER_PASSWORD="$(openssl rand -hex 12)" DH_BENCH_MONITOR_PASSWORD="$(openssl rand -hex 12)"
+accounts=("dhplugin:$DH_BROKER_PASSWORD" "benchmon:$DH_BENCH_MONITOR_PASSWORD")
+for i in $(seq -f %02g 1 64); do accounts+=("bench$i:$DH_BENCH_CLIENT_PASSWORD"); done
+PORT=$(free_port_from 18830)
+EXTRA_ACL=$'\nuser benchmon\ntopic read $SYS/#\n' start_private_broker "$DIR/mosquitto" "$PORT" "${accounts[@]}"
+trap 'stop_private_broker "$DIR/mosquitto"' EXIT
+export DH_BROKER_URL="tcp://127.0.0.1:$PORT" DH_BROKER_USERNAME=dhplugin RUST_LOG=warn
+export JWT_SECRET="$(openssl rand -hex 32)" DH_ACCESS_TOKEN_LIFETIME_SECS=86400
+
+{
+    echo "date: $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -sr)"
+    echo "mosquitto: $(mosquitto -h 2>/dev/null | head -n 1)"
+    echo "postgresql: $(psql --version)"
+    echo "sqlite: $(dpkg-query -W -f '${Version}' libsqlite3-0)"
+    echo "dh-mqtt-plugin: $(git rev-parse --short HEAD 2>/dev/null || echo unknown)"
+} > "$OUT/machine.txt"
+cat "$OUT/machine.txt"
+
+prepare_db() {
+    export DATABASE_URL=$1
+    "$BIN/dh-mqtt-plugin" migrate 2>/dev/null
+    echo "$DH_BENCH_PASSWORD" | "$BIN/dh-mqtt-plugin" user add --login bench --role client >/dev/null
+}
+
+echo "==> SQLite"
+prepare_db "sqlite://$DIR/bench.sqlite"
+"$BIN/dh-bench" compare --label SQLite --out "$OUT/sqlite" --rounds "$ROUNDS" --duration "$DURATION" --quiet
+
+echo "==> PostgreSQL"
+ensure_postgres
+as_postgres psql -q -v ON_ERROR_STOP=1 -d postgres -c "
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dh_bench') THEN
+    CREATE ROLE dh_bench LOGIN PASSWORD 'dh_bench';
+  END IF;
+END \$\$;" -c "DROP DATABASE IF EXISTS dh_bench" -c "CREATE DATABASE dh_bench OWNER dh_bench"
+prepare_db "postgres://dh_bench:dh_bench@127.0.0.1:5432/dh_bench"
+"$BIN/dh-bench" compare --label PostgreSQL --out "$OUT/postgres" --rounds "$ROUNDS" --duration "$DURATION" --quiet
+
+echo "==> P5 and P6 (PostgreSQL)"
+"$BIN/dh-mqtt-plugin" serve 2> "$DIR/service.log" &
+SERVICE=$!
+trap 'kill $SERVICE 2>/dev/null; wait $SERVICE 2>/dev/null; stop_private_broker "$DIR/mosquitto"' EXIT
+TOKEN=$(cd "$DIR" && "$BIN/dh-mqtt-plugin" token --login bench | sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
+export DH_BENCH_TOKEN="$TOKEN"
+sleep 1
+load() { "$BIN/dh-bench" load --quiet "$@"; }
+{
+    echo "## P5 getCurrent alone, 16 x 4"
+    load --clients 16 --in-flight 4 --mix get --duration "$DURATION"
+    echo "## P5 getCurrent (bench01-16) during a login flood (bench17-32, 16 x 4, unknown login)"
+    load --clients 16 --in-flight 4 --mix badlogin --first-client 17 --login nobody --duration $((DURATION + 2)) >/dev/null 2>&1 &
+    FLOOD=$!
+    sleep 1
+    load --clients 16 --in-flight 4 --mix get --duration "$DURATION"
+    wait $FLOOD || true
+    echo "## P6 getCurrent, 64 clients x 4 in flight"
+    load --clients 64 --in-flight 4 --mix get --duration "$DURATION"
+    echo "## P6 a burst of 5000 getCurrent at once over 64 clients"
+    load --clients 64 --burst 5000 --mix get --warmup 0 --duration 0
+} | tee "$OUT/p5-p6.txt"

@@ -1,0 +1,322 @@
+//! `compare`: in one run, alternates the echo responder and the service on the same broker,
+//! configuration and load, and prints the goal table of the benchmark (P1–P4) with ratios.
+//! Each round starts the target fresh, waits until it answers, runs the scenarios, stops it.
+
+use std::fmt::Write as _;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use anyhow::{bail, Context};
+use serde_json::{json, Value};
+
+use super::connection::{connect, Account};
+use super::load::{self, LoadConfig, Mix, Pace};
+use super::report::{latency_svg, Report};
+
+/// What `compare` needs.
+#[derive(Debug, Clone)]
+pub struct CompareConfig {
+    /// The load settings shared by every scenario (clients, pace and mix are set per scenario).
+    pub base: LoadConfig,
+    /// The service binary; it reads its settings (database, secret, broker account) from the
+    /// environment this command runs in.
+    pub service_bin: PathBuf,
+    /// The account the echo responder connects as (the service's, from the environment).
+    pub echo_account: Account,
+    /// Alternating rounds per scenario.
+    pub rounds: usize,
+    /// Where to write results.json, table.md and the SVG plot.
+    pub out: Option<PathBuf>,
+    /// A label for the table (e.g. the database).
+    pub label: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    Echo,
+    Service,
+}
+
+impl Target {
+    fn name(self) -> &'static str {
+        match self {
+            Target::Echo => "echo",
+            Target::Service => "service",
+        }
+    }
+}
+
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-s", "TERM", &self.0.id().to_string()])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+fn start(cfg: &CompareConfig, target: Target, log: &std::fs::File) -> anyhow::Result<Running> {
+    let mut cmd = match target {
+        Target::Service => {
+            let mut c = Command::new(&cfg.service_bin);
+            c.arg("serve");
+            c
+        }
+        Target::Echo => {
+            let mut c = Command::new(std::env::current_exe()?);
+            c.args([
+                "echo",
+                "--broker-url",
+                &cfg.echo_account.broker_url,
+                "--username",
+                &cfg.echo_account.login,
+            ])
+            .env("DH_BROKER_PASSWORD", &cfg.echo_account.password);
+            c
+        }
+    };
+    let child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(log.try_clone()?)
+        .spawn()
+        .with_context(|| format!("cannot start the {}", target.name()))?;
+    Ok(Running(child))
+}
+
+/// Sends `body` from the first bench connection until an answer arrives (or 30 s pass).
+async fn ask(cfg: &LoadConfig, action: &str, body: Value) -> anyhow::Result<Value> {
+    let account = Account {
+        broker_url: cfg.broker_url.clone(),
+        login: format!("{}01", cfg.client_prefix),
+        password: cfg.client_password.clone(),
+    };
+    let topic = format!("dh/response/{action}@{}", account.login);
+    let (client, stream) = connect(&account, std::slice::from_ref(&topic), 1).await?;
+    for _ in 0..60 {
+        let msg =
+            paho_mqtt::Message::new(format!("dh/request/{}", account.login), body.to_string(), 1);
+        drop(client.publish(msg));
+        if let Ok(Ok(Some(answer))) =
+            tokio::time::timeout(Duration::from_millis(500), stream.recv()).await
+        {
+            let _ = client.disconnect(None).await;
+            return Ok(serde_json::from_slice(answer.payload())?);
+        }
+    }
+    bail!("no answer to '{action}' within 30 s")
+}
+
+/// One measured scenario of the table.
+struct Scenario {
+    key: &'static str,
+    clients: usize,
+    pace: Pace,
+    kind: &'static str,
+}
+
+async fn run_scenarios(
+    cfg: &CompareConfig,
+    target: Target,
+    scenarios: &[Scenario],
+    log: &std::fs::File,
+    results: &mut Vec<(String, Target, Report)>,
+) -> anyhow::Result<()> {
+    let _running = start(cfg, target, log)?;
+    ask(
+        &cfg.base,
+        "user/getCurrent",
+        json!({"action": "user/getCurrent", "token": cfg.base.token}),
+    )
+    .await?;
+    for s in scenarios {
+        let load = LoadConfig {
+            clients: s.clients,
+            pace: s.pace,
+            mix: s.kind.parse::<Mix>().map_err(anyhow::Error::msg)?,
+            ..cfg.base.clone()
+        };
+        eprintln!("{} {} ({})", s.key, target.name(), cfg.label);
+        let report = load::run(&load).await?;
+        eprint!("{}", report.table());
+        results.push((s.key.to_string(), target, report));
+    }
+    Ok(())
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
+}
+
+fn med(
+    results: &[(String, Target, Report)],
+    key: &str,
+    target: Target,
+    f: impl Fn(&Report) -> f64,
+) -> f64 {
+    median(
+        results
+            .iter()
+            .filter(|(k, t, _)| k == key && *t == target)
+            .map(|(_, _, r)| f(r))
+            .collect(),
+    )
+}
+
+/// Runs the comparison and returns the markdown table.
+pub async fn run(cfg: &CompareConfig) -> anyhow::Result<String> {
+    let out = cfg.out.clone().unwrap_or_else(|| PathBuf::from("."));
+    std::fs::create_dir_all(&out)?;
+    let log = std::fs::File::create(out.join("targets.log"))?;
+    let mut cfg = cfg.clone();
+    if cfg.base.token.is_empty() {
+        let Some((login, password)) = cfg.base.login.clone() else {
+            bail!("give --token or --login/--password");
+        };
+        let _service = start(&cfg, Target::Service, &log)?;
+        let answer = ask(
+            &cfg.base,
+            "token",
+            json!({"action": "token", "login": login, "password": password}),
+        )
+        .await?;
+        cfg.base.token = answer
+            .get("accessToken")
+            .and_then(Value::as_str)
+            .with_context(|| format!("login failed: {answer}"))?
+            .to_string();
+    }
+    let closed = |in_flight| Pace::Closed { in_flight };
+    let phase_a = [
+        Scenario {
+            key: "P1",
+            clients: 16,
+            pace: closed(4),
+            kind: "get",
+        },
+        Scenario {
+            key: "P2",
+            clients: 16,
+            pace: closed(4),
+            kind: "update",
+        },
+        Scenario {
+            key: "P3",
+            clients: 1,
+            pace: closed(1),
+            kind: "get",
+        },
+    ];
+    let mut results = Vec::new();
+    for _ in 0..cfg.rounds {
+        for target in [Target::Echo, Target::Service] {
+            run_scenarios(&cfg, target, &phase_a, &log, &mut results).await?;
+        }
+    }
+    // P4: open loop at half of the service's own ceiling for each kind.
+    let half_get = med(&results, "P1", Target::Service, |r| r.throughput) / 2.0;
+    let half_update = med(&results, "P2", Target::Service, |r| r.throughput) / 2.0;
+    let phase_b = [
+        Scenario {
+            key: "P4get",
+            clients: 16,
+            pace: Pace::Open {
+                rate: half_get.max(1.0),
+            },
+            kind: "get",
+        },
+        Scenario {
+            key: "P4update",
+            clients: 16,
+            pace: Pace::Open {
+                rate: half_update.max(1.0),
+            },
+            kind: "update",
+        },
+    ];
+    for _ in 0..cfg.rounds {
+        for target in [Target::Echo, Target::Service] {
+            run_scenarios(&cfg, target, &phase_b, &log, &mut results).await?;
+        }
+    }
+    let table = table(&cfg, &results, half_get, half_update);
+    let curve = |key: &str, target| {
+        results
+            .iter()
+            .rev()
+            .find(|(k, t, _)| k == key && *t == target)
+            .map(|(_, _, r)| r.curve.clone())
+            .unwrap_or_default()
+    };
+    let (echo_curve, service_curve) = (curve("P1", Target::Echo), curve("P1", Target::Service));
+    let svg = latency_svg(
+        &format!(
+            "user/getCurrent, 16 clients x 4 in flight, QoS 1 ({})",
+            cfg.label
+        ),
+        &[("echo", &echo_curve), ("dh-mqtt-plugin", &service_curve)],
+    );
+    std::fs::write(out.join("latency-p1.svg"), svg)?;
+    std::fs::write(out.join("table.md"), &table)?;
+    let all: Vec<Value> = results
+        .iter()
+        .map(|(k, t, r)| json!({"scenario": k, "target": t.name(), "report": r}))
+        .collect();
+    std::fs::write(
+        out.join("results.json"),
+        serde_json::to_string_pretty(&all)?,
+    )?;
+    Ok(table)
+}
+
+fn table(
+    cfg: &CompareConfig,
+    results: &[(String, Target, Report)],
+    half_get: f64,
+    half_update: f64,
+) -> String {
+    let m = |k: &str, t, f: fn(&Report) -> f64| med(results, k, t, f);
+    let tput = |r: &Report| r.throughput;
+    let p50 = |r: &Report| r.p50_ms;
+    let p99 = |r: &Report| r.p99_ms;
+    let yes = |ok: bool| if ok { "yes" } else { "**no**" };
+    let (e1, s1) = (m("P1", Target::Echo, tput), m("P1", Target::Service, tput));
+    let (e2, s2) = (m("P2", Target::Echo, tput), m("P2", Target::Service, tput));
+    let (s3a, s3b) = (m("P3", Target::Service, p50), m("P3", Target::Service, p99));
+    let (e3a, e3b) = (m("P3", Target::Echo, p50), m("P3", Target::Echo, p99));
+    let (s4g, s4u) = (
+        m("P4get", Target::Service, p99),
+        m("P4update", Target::Service, p99),
+    );
+    let (e4g, e4u) = (
+        m("P4get", Target::Echo, p99),
+        m("P4update", Target::Echo, p99),
+    );
+    let missing: u64 = results.iter().map(|(_, _, r)| r.totals.missing).sum();
+    let duplicated: u64 = results.iter().map(|(_, _, r)| r.totals.duplicated).sum();
+    let drops: Option<u64> = results.iter().map(|(_, _, r)| r.broker_drops()).sum();
+    let mut t = String::new();
+    let _ = writeln!(t, "Database: {}. Medians of {} alternating rounds, {} s measured after {} s warm-up, QoS {}.\n",
+        cfg.label, cfg.rounds, cfg.base.duration.as_secs(), cfg.base.warmup.as_secs(), cfg.base.qos);
+    let _ = writeln!(t, "| # | measure | echo | service | ratio / value | goal | met |\n|---|---|---|---|---|---|---|");
+    let _ = writeln!(t, "| P1 | getCurrent, 16 clients × 4 in flight | {e1:.0}/s | {s1:.0}/s | {:.2} | ≥ 0.8 × echo | {} |", s1 / e1, yes(s1 / e1 >= 0.8));
+    let _ = writeln!(
+        t,
+        "| P2 | updateCurrent (data), 16 × 4 | {e2:.0}/s | {s2:.0}/s | {:.2} | ≥ 0.5 × echo | {} |",
+        s2 / e2,
+        yes(s2 / e2 >= 0.5)
+    );
+    let _ = writeln!(t, "| P3 | getCurrent, 1 × 1: p50 / p99 | {e3a:.2} / {e3b:.2} ms | {s3a:.2} / {s3b:.2} ms | | p50 ≤ 1, p99 ≤ 2 ms | {} |", yes(s3a <= 1.0 && s3b <= 2.0));
+    let _ = writeln!(t, "| P4 | open loop {half_get:.0}/s getCurrent: p99 | {e4g:.2} ms | {s4g:.2} ms | | ≤ 10 ms | {} |", yes(s4g <= 10.0));
+    let _ = writeln!(t, "| P4 | open loop {half_update:.0}/s updateCurrent: p99 | {e4u:.2} ms | {s4u:.2} ms | | ≤ 15 ms | {} |", yes(s4u <= 15.0));
+    let drops = drops.map_or("unknown".to_string(), |d| d.to_string());
+    let _ = writeln!(
+        t,
+        "\nAll runs: {missing} missing, {duplicated} duplicated answers, {drops} broker drops."
+    );
+    t
+}

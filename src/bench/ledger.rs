@@ -1,0 +1,167 @@
+//! The load tool's accounting, free of I/O: every request is numbered when sent; each answer
+//! settles one number. At the end each request is answered (success or error, by code),
+//! missing, and extra answers are counted as duplicated. Latencies go into an HDR histogram.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use hdrhistogram::Histogram;
+
+/// What became of one request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Outcome {
+    Pending,
+    Success,
+    Error(u16),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Slot {
+    /// When it should have been sent (open loop) or was sent (closed loop).
+    intended: Instant,
+    /// Sent after the warm-up: counted in latency and throughput.
+    measured: bool,
+    outcome: Outcome,
+}
+
+/// All requests of one run.
+#[derive(Debug)]
+pub struct Ledger {
+    slots: Vec<Slot>,
+    duplicated: u64,
+    unknown: u64,
+    latency_us: Histogram<u64>,
+}
+
+/// The totals of a run.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Totals {
+    /// Requests sent.
+    pub sent: u64,
+    /// Answered with success.
+    pub success: u64,
+    /// Answered with an error, by code.
+    pub errors: BTreeMap<u16, u64>,
+    /// Never answered.
+    pub missing: u64,
+    /// Answers beyond the first for a request.
+    pub duplicated: u64,
+    /// Answers for numbers never sent.
+    pub unknown: u64,
+    /// Measured (post-warm-up) requests answered.
+    pub measured_answered: u64,
+}
+
+impl Ledger {
+    /// An empty ledger (latencies from 1 µs to 100 s, 3 significant digits).
+    pub fn new() -> Result<Ledger, hdrhistogram::CreationError> {
+        Ok(Ledger {
+            slots: Vec::new(),
+            duplicated: 0,
+            unknown: 0,
+            latency_us: Histogram::new_with_bounds(1, 100_000_000, 3)?,
+        })
+    }
+
+    /// Numbers a new request and returns its number.
+    pub fn send(&mut self, intended: Instant, measured: bool) -> u64 {
+        self.slots.push(Slot {
+            intended,
+            measured,
+            outcome: Outcome::Pending,
+        });
+        (self.slots.len() - 1) as u64
+    }
+
+    /// Settles request `seq` with an answer (`None` code = success) received `at`. Returns
+    /// true for the first answer, false for a duplicate or an unknown number.
+    pub fn answer(&mut self, seq: u64, code: Option<u16>, at: Instant) -> bool {
+        let Some(slot) = usize::try_from(seq)
+            .ok()
+            .and_then(|i| self.slots.get_mut(i))
+        else {
+            self.unknown += 1;
+            return false;
+        };
+        if slot.outcome != Outcome::Pending {
+            self.duplicated += 1;
+            return false;
+        }
+        slot.outcome = code.map_or(Outcome::Success, Outcome::Error);
+        if slot.measured {
+            let us = at.saturating_duration_since(slot.intended).as_micros();
+            let _ = self
+                .latency_us
+                .record(u64::try_from(us).unwrap_or(u64::MAX).max(1));
+        }
+        true
+    }
+
+    /// Counts up the run.
+    pub fn totals(&self) -> Totals {
+        let mut t = Totals {
+            sent: self.slots.len() as u64,
+            duplicated: self.duplicated,
+            unknown: self.unknown,
+            ..Totals::default()
+        };
+        for slot in &self.slots {
+            match slot.outcome {
+                Outcome::Pending => t.missing += 1,
+                Outcome::Success => t.success += 1,
+                Outcome::Error(code) => *t.errors.entry(code).or_default() += 1,
+            }
+            if slot.measured && slot.outcome != Outcome::Pending {
+                t.measured_answered += 1;
+            }
+        }
+        t
+    }
+
+    /// Requests still waiting for an answer.
+    pub fn pending(&self) -> usize {
+        self.slots
+            .iter()
+            .filter(|s| s.outcome == Outcome::Pending)
+            .count()
+    }
+
+    /// The latency at `quantile` (0..=1) of measured answers.
+    pub fn latency(&self, quantile: f64) -> Duration {
+        Duration::from_micros(self.latency_us.value_at_quantile(quantile))
+    }
+
+    /// The slowest measured answer.
+    pub fn max_latency(&self) -> Duration {
+        Duration::from_micros(self.latency_us.max())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn counts_success_errors_missing_duplicates_and_unknown(
+    ) -> Result<(), hdrhistogram::CreationError> {
+        let mut l = Ledger::new()?;
+        let t0 = Instant::now();
+        let a = l.send(t0, true);
+        let b = l.send(t0, true);
+        let _missing = l.send(t0, false);
+        assert!(l.answer(a, None, t0 + Duration::from_millis(2)));
+        assert!(!l.answer(a, None, t0), "second answer is a duplicate");
+        assert!(l.answer(b, Some(503), t0 + Duration::from_millis(4)));
+        assert!(!l.answer(99, None, t0));
+        let t = l.totals();
+        assert_eq!(
+            (t.sent, t.success, t.missing, t.duplicated, t.unknown),
+            (3, 1, 1, 1, 1)
+        );
+        assert_eq!(t.errors.get(&503), Some(&1));
+        assert_eq!(t.measured_answered, 2);
+        assert!(l.latency(1.0) >= Duration::from_millis(4));
+        assert_eq!(l.pending(), 1);
+        Ok(())
+    }
+}

@@ -1,0 +1,407 @@
+//! One load scenario: N connections on their verified topics, closed loop (W requests in
+//! flight per connection) or open loop (a fixed total rate, latency measured from the intended
+//! send time so stalls are not hidden by coordinated omission).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use paho_mqtt::{AsyncClient, Message};
+use serde::Deserialize;
+use serde_json::Value;
+use tokio::sync::oneshot;
+
+use super::connection::{connect, dropped_messages, Account};
+use super::ledger::Ledger;
+use super::report::Report;
+
+/// What each request does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Kind {
+    /// `user/getCurrent`
+    Get,
+    /// `user/updateCurrent` with `data` only.
+    UpdateData,
+    /// `user/updateCurrent` with a password (an Argon2 hash per request).
+    UpdatePassword,
+    /// `token` with a wrong password (a login flood).
+    BadLogin,
+}
+
+/// Weights of the request kinds, drawn in turn.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Mix(pub Vec<(Kind, u32)>);
+
+impl std::str::FromStr for Mix {
+    type Err = String;
+    /// `get=3,update=1,password=0,badlogin=0`
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let mut parts = Vec::new();
+        for item in s.split(',').filter(|i| !i.is_empty()) {
+            let (name, weight) = item.split_once('=').unwrap_or((item, "1"));
+            let kind = match name {
+                "get" => Kind::Get,
+                "update" => Kind::UpdateData,
+                "password" => Kind::UpdatePassword,
+                "badlogin" => Kind::BadLogin,
+                other => {
+                    return Err(format!(
+                        "unknown request kind '{other}' (get|update|password|badlogin)"
+                    ))
+                }
+            };
+            let weight = weight
+                .parse()
+                .map_err(|_| format!("bad weight in '{item}'"))?;
+            parts.push((kind, weight));
+        }
+        if parts.iter().all(|(_, w)| *w == 0) {
+            return Err("the mix needs at least one kind with a weight".into());
+        }
+        Ok(Mix(parts))
+    }
+}
+
+impl Mix {
+    /// The kind of request number `seq` (a deterministic weighted round-robin).
+    fn pick(&self, seq: u64) -> Kind {
+        let total: u64 = self.0.iter().map(|(_, w)| u64::from(*w)).sum();
+        let mut at = seq % total.max(1);
+        for (kind, w) in &self.0 {
+            if at < u64::from(*w) {
+                return *kind;
+            }
+            at -= u64::from(*w);
+        }
+        Kind::Get
+    }
+}
+
+/// How requests are paced.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
+pub enum Pace {
+    /// Each connection keeps this many requests in flight.
+    Closed {
+        /// Requests in flight per connection.
+        in_flight: usize,
+    },
+    /// This many requests per second in total.
+    Open {
+        /// Requests per second.
+        rate: f64,
+    },
+    /// This many requests at once, spread over the connections, latency from the start.
+    Burst {
+        /// Requests.
+        count: u64,
+    },
+}
+
+/// A scenario.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct LoadConfig {
+    /// Broker URL.
+    pub broker_url: String,
+    /// Connection logins are `{prefix}01`, `{prefix}02`, …
+    pub client_prefix: String,
+    /// Their broker password.
+    #[serde(skip)]
+    pub client_password: String,
+    /// Number of the first connection's login (to run two loads side by side).
+    pub first_client: usize,
+    /// Connections.
+    pub clients: usize,
+    /// Pacing.
+    pub pace: Pace,
+    /// Measured time.
+    pub duration: Duration,
+    /// Time before measuring starts (requests sent then are accounted, not measured).
+    pub warmup: Duration,
+    /// QoS of requests.
+    pub qos: i32,
+    /// Request kinds.
+    pub mix: Mix,
+    /// Access token put in every request.
+    #[serde(skip)]
+    pub token: String,
+    /// Login and password for `password` and `badlogin` requests.
+    #[serde(skip)]
+    pub login: Option<(String, String)>,
+    /// How long to wait for an answer before counting it missing.
+    pub timeout: Duration,
+    /// Account that may read `$SYS` (for the broker's drop counter).
+    #[serde(skip)]
+    pub monitor: Option<Account>,
+    /// Print a progress line every second.
+    #[serde(skip)]
+    pub progress: bool,
+}
+
+#[derive(Deserialize)]
+struct AnswerHead {
+    #[serde(rename = "requestId", default)]
+    request_id: Value,
+    #[serde(default)]
+    code: Option<u16>,
+}
+
+type Waiters = Arc<Mutex<HashMap<u64, oneshot::Sender<()>>>>;
+
+struct Shared {
+    ledger: Mutex<Ledger>,
+    waiters: Waiters,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Ledger> {
+        self.ledger
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+fn payload(cfg: &LoadConfig, seq: u64) -> (String, Vec<u8>) {
+    let (login, password) = cfg
+        .login
+        .clone()
+        .unwrap_or_else(|| ("bench".into(), "bench-password".into()));
+    let kind = cfg.mix.pick(seq);
+    let token = &cfg.token;
+    let body = match kind {
+        Kind::Get => {
+            format!(r#"{{"action":"user/getCurrent","requestId":{seq},"token":"{token}"}}"#)
+        }
+        Kind::UpdateData => format!(
+            r#"{{"action":"user/updateCurrent","requestId":{seq},"token":"{token}","user":{{"data":{{"n":{seq}}}}}}}"#
+        ),
+        // The same password again, so the account keeps working.
+        Kind::UpdatePassword => {
+            serde_json::json!({"action": "user/updateCurrent", "requestId": seq,
+            "token": token, "user": {"password": password}})
+            .to_string()
+        }
+        Kind::BadLogin => serde_json::json!({"action": "token", "requestId": seq, "login": login,
+            "password": format!("wrong-{seq}")})
+        .to_string(),
+    };
+    let action = match kind {
+        Kind::Get => "user/getCurrent",
+        Kind::UpdateData | Kind::UpdatePassword => "user/updateCurrent",
+        Kind::BadLogin => "token",
+    };
+    (action.to_string(), body.into_bytes())
+}
+
+/// The topics a bench connection reads.
+fn answer_topics(login: &str) -> Vec<String> {
+    ["user/getCurrent", "user/updateCurrent", "token", ""]
+        .iter()
+        .map(|a| format!("dh/response/{a}@{login}"))
+        .collect()
+}
+
+/// Runs a scenario and reports it.
+pub async fn run(cfg: &LoadConfig) -> anyhow::Result<Report> {
+    let dropped_before = match &cfg.monitor {
+        Some(m) => dropped_messages(m).await,
+        None => None,
+    };
+    let shared = Arc::new(Shared {
+        ledger: Mutex::new(Ledger::new()?),
+        waiters: Arc::new(Mutex::new(HashMap::new())),
+    });
+    let mut clients = Vec::new();
+    let mut readers = Vec::new();
+    for i in 0..cfg.clients {
+        let account = Account {
+            broker_url: cfg.broker_url.clone(),
+            login: format!("{}{:02}", cfg.client_prefix, cfg.first_client + i),
+            password: cfg.client_password.clone(),
+        };
+        let (client, stream) =
+            connect(&account, &answer_topics(&account.login), cfg.qos.min(1)).await?;
+        let shared = Arc::clone(&shared);
+        readers.push(tokio::spawn(async move {
+            while let Ok(Some(msg)) = stream.recv().await {
+                settle(&shared, &msg);
+            }
+        }));
+        clients.push((client, account.login));
+    }
+    let start = Instant::now();
+    let measure_from = start + cfg.warmup;
+    let end = measure_from + cfg.duration;
+    let progress = cfg
+        .progress
+        .then(|| tokio::spawn(progress_line(Arc::clone(&shared), start)));
+    let clients = Arc::new(clients);
+    match cfg.pace {
+        Pace::Closed { in_flight } => {
+            let mut loops = Vec::new();
+            for c in 0..clients.len() {
+                for _ in 0..in_flight {
+                    let (clients, shared, cfg) =
+                        (Arc::clone(&clients), Arc::clone(&shared), cfg.clone());
+                    loops.push(tokio::spawn(async move {
+                        closed_loop(&clients, c, &shared, &cfg, measure_from, end).await;
+                    }));
+                }
+            }
+            for l in loops {
+                let _ = l.await;
+            }
+        }
+        Pace::Open { rate } => {
+            open_loop(&clients, &shared, cfg, rate, start, measure_from, end).await
+        }
+        Pace::Burst { count } => {
+            for _ in 0..count {
+                let seq = shared.lock().send(start, true);
+                if let Some((client, login)) = clients.get(seq as usize % clients.len().max(1)) {
+                    publish(client, login, cfg, seq);
+                }
+            }
+        }
+    }
+    // Let the last answers arrive.
+    let drain_until = Instant::now() + cfg.timeout;
+    while shared.lock().pending() > 0 && Instant::now() < drain_until {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await; // late duplicates still count
+    if let Some(p) = progress {
+        p.abort();
+        eprintln!();
+    }
+    for (client, _) in clients.iter() {
+        let _ = client.disconnect(None).await;
+    }
+    for r in readers {
+        r.abort();
+    }
+    let dropped_after = match &cfg.monitor {
+        Some(m) => dropped_messages(m).await,
+        None => None,
+    };
+    let ledger = shared.lock();
+    Ok(Report::new(
+        cfg,
+        &ledger,
+        cfg.duration,
+        dropped_before,
+        dropped_after,
+    ))
+}
+
+fn settle(shared: &Shared, msg: &Message) {
+    let now = Instant::now();
+    let Ok(head) = serde_json::from_slice::<AnswerHead>(msg.payload()) else {
+        return;
+    };
+    let Some(seq) = head.request_id.as_u64() else {
+        return;
+    };
+    let first = shared.lock().answer(seq, head.code, now);
+    if first {
+        let waiter = shared
+            .waiters
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(&seq);
+        if let Some(w) = waiter {
+            let _ = w.send(());
+        }
+    }
+}
+
+fn publish(client: &AsyncClient, login: &str, cfg: &LoadConfig, seq: u64) {
+    let (_, body) = payload(cfg, seq);
+    // The delivery token is not awaited: the answer is what is measured.
+    drop(client.publish(Message::new(format!("dh/request/{login}"), body, cfg.qos)));
+}
+
+async fn closed_loop(
+    clients: &[(AsyncClient, String)],
+    c: usize,
+    shared: &Shared,
+    cfg: &LoadConfig,
+    measure_from: Instant,
+    end: Instant,
+) {
+    let Some((client, login)) = clients.get(c) else {
+        return;
+    };
+    while Instant::now() < end {
+        let now = Instant::now();
+        let (tx, rx) = oneshot::channel();
+        let seq = {
+            let mut ledger = shared.lock();
+            let seq = ledger.send(now, now >= measure_from);
+            shared
+                .waiters
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .insert(seq, tx);
+            seq
+        };
+        publish(client, login, cfg, seq);
+        let _ = tokio::time::timeout(cfg.timeout, rx).await;
+    }
+}
+
+async fn open_loop(
+    clients: &[(AsyncClient, String)],
+    shared: &Shared,
+    cfg: &LoadConfig,
+    rate: f64,
+    start: Instant,
+    measure_from: Instant,
+    end: Instant,
+) {
+    let interval = Duration::from_secs_f64(1.0 / rate.max(0.001));
+    let mut i: u32 = 0;
+    loop {
+        let intended = start + interval * i;
+        if intended >= end || clients.is_empty() {
+            break;
+        }
+        tokio::time::sleep_until(intended.into()).await;
+        let seq = shared.lock().send(intended, intended >= measure_from);
+        if let Some((client, login)) = clients.get(seq as usize % clients.len()) {
+            publish(client, login, cfg, seq);
+        }
+        i = i.saturating_add(1);
+    }
+}
+
+async fn progress_line(shared: Arc<Shared>, start: Instant) {
+    let mut last = 0;
+    loop {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let t = shared.lock().totals();
+        let answered = t.sent - t.missing;
+        eprint!(
+            "\r{:>6.1}s  sent {:>8}  answered {:>8}  {:>7}/s   ",
+            start.elapsed().as_secs_f64(),
+            t.sent,
+            answered,
+            answered - last
+        );
+        last = answered;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mixes_parse_and_pick_in_proportion() -> Result<(), String> {
+        let mix: Mix = "get=3,update=1".parse()?;
+        let picks: Vec<Kind> = (0..4).map(|s| mix.pick(s)).collect();
+        assert_eq!(picks, [Kind::Get, Kind::Get, Kind::Get, Kind::UpdateData]);
+        assert!("nope=1".parse::<Mix>().is_err());
+        assert!("get=0".parse::<Mix>().is_err());
+        Ok(())
+    }
+}

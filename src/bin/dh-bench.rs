@@ -1,0 +1,237 @@
+//! `dh-bench`: the load tool of dh-mqtt-plugin (see `dh_mqtt_plugin::bench`).
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Args, Parser, Subcommand};
+use dh_mqtt_plugin::bench::compare::{self, CompareConfig};
+use dh_mqtt_plugin::bench::connection::Account;
+use dh_mqtt_plugin::bench::echo;
+use dh_mqtt_plugin::bench::load::{self, LoadConfig, Mix, Pace};
+
+/// Request → response load for dh-mqtt-plugin through a real broker.
+#[derive(Parser)]
+#[command(name = "dh-bench", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run one load scenario and report it.
+    Load {
+        #[command(flatten)]
+        common: Common,
+        /// Connections ({prefix}01, {prefix}02, …).
+        #[arg(long, default_value_t = 16)]
+        clients: usize,
+        /// Requests in flight per connection (closed loop).
+        #[arg(long, default_value_t = 4, conflicts_with = "rate")]
+        in_flight: usize,
+        /// Total requests per second (open loop) instead of a closed loop.
+        #[arg(long)]
+        rate: Option<f64>,
+        /// Send this many requests at once instead (latency from the start).
+        #[arg(long, conflicts_with = "rate")]
+        burst: Option<u64>,
+        /// Request kinds with weights: get, update, password, badlogin.
+        #[arg(long, default_value = "get=1")]
+        mix: Mix,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// A bare responder answering every request with a canned success.
+    Echo {
+        /// Broker URL.
+        #[arg(long, env = "DH_BROKER_URL", default_value = "tcp://127.0.0.1:1883")]
+        broker_url: String,
+        /// Broker account allowed to read dh/request/# (the service's).
+        #[arg(long, env = "DH_BROKER_USERNAME", default_value = "dhplugin")]
+        username: String,
+    },
+    /// Alternate echo and the service on the same load; print the goal table.
+    Compare {
+        #[command(flatten)]
+        common: Common,
+        /// The service binary (reads DATABASE_URL, JWT_SECRET, DH_BROKER_* from this environment).
+        #[arg(long)]
+        service_bin: Option<PathBuf>,
+        /// Alternating rounds per scenario.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Directory for results.json, table.md and latency-p1.svg.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Label for the table (the database).
+        #[arg(long, default_value = "SQLite")]
+        label: String,
+        /// Broker account of the echo responder (the service's).
+        #[arg(long, env = "DH_BROKER_USERNAME", default_value = "dhplugin")]
+        echo_username: String,
+    },
+}
+
+#[derive(Args)]
+struct Common {
+    /// Broker URL.
+    #[arg(long, env = "DH_BROKER_URL", default_value = "tcp://127.0.0.1:1883")]
+    broker_url: String,
+    /// Prefix of the connections' broker logins.
+    #[arg(long, default_value = "bench")]
+    client_prefix: String,
+    /// Number of the first connection's login.
+    #[arg(long, default_value_t = 1)]
+    first_client: usize,
+    /// Measured seconds.
+    #[arg(long, default_value_t = 10)]
+    duration: u64,
+    /// Warm-up seconds before measuring.
+    #[arg(long, default_value_t = 2)]
+    warmup: u64,
+    /// QoS of requests.
+    #[arg(long, default_value_t = 1)]
+    qos: i32,
+    /// Access token for every request (else one is obtained with `token`).
+    #[arg(long, env = "DH_BENCH_TOKEN", hide_env_values = true)]
+    token: Option<String>,
+    /// Service login for `token` (and for password/badlogin requests).
+    #[arg(long, default_value = "bench")]
+    login: String,
+    /// Seconds to wait for an answer before counting it missing.
+    #[arg(long, default_value_t = 5)]
+    timeout: u64,
+    /// Broker account that may read $SYS, for the drop counter.
+    #[arg(long, default_value = "benchmon")]
+    monitor_user: String,
+    /// No progress line.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_default()
+}
+
+impl Common {
+    fn load_config(&self, clients: usize, pace: Pace, mix: Mix) -> LoadConfig {
+        let monitor_password = env("DH_BENCH_MONITOR_PASSWORD");
+        LoadConfig {
+            broker_url: self.broker_url.clone(),
+            client_prefix: self.client_prefix.clone(),
+            client_password: env("DH_BENCH_CLIENT_PASSWORD"),
+            first_client: self.first_client,
+            clients,
+            pace,
+            duration: Duration::from_secs(self.duration),
+            warmup: Duration::from_secs(self.warmup),
+            qos: self.qos,
+            mix,
+            token: self.token.clone().unwrap_or_default(),
+            login: Some((self.login.clone(), env("DH_BENCH_PASSWORD"))),
+            timeout: Duration::from_secs(self.timeout),
+            monitor: (!monitor_password.is_empty()).then(|| Account {
+                broker_url: self.broker_url.clone(),
+                login: self.monitor_user.clone(),
+                password: monitor_password,
+            }),
+            progress: !self.quiet,
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Cmd::Load {
+            common,
+            clients,
+            in_flight,
+            rate,
+            burst,
+            mix,
+            json,
+        } => {
+            let pace = match (rate, burst) {
+                (Some(rate), _) => Pace::Open { rate },
+                (None, Some(count)) => Pace::Burst { count },
+                (None, None) => Pace::Closed { in_flight },
+            };
+            let mut cfg = common.load_config(clients, pace, mix);
+            if cfg.token.is_empty() {
+                anyhow::bail!("give --token (or DH_BENCH_TOKEN); `compare` can log in by itself");
+            }
+            cfg.progress &= !json;
+            let report = load::run(&cfg).await?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print!("{}", report.table());
+            }
+        }
+        Cmd::Echo {
+            broker_url,
+            username,
+        } => {
+            let account = Account {
+                broker_url,
+                login: username,
+                password: env("DH_BROKER_PASSWORD"),
+            };
+            echo::run(&account).await?;
+        }
+        Cmd::Compare {
+            common,
+            service_bin,
+            rounds,
+            out,
+            label,
+            echo_username,
+        } => {
+            let service_bin = match service_bin {
+                Some(p) => p,
+                None => std::env::current_exe()?.with_file_name("dh-mqtt-plugin"),
+            };
+            let cfg = CompareConfig {
+                echo_account: Account {
+                    broker_url: common.broker_url.clone(),
+                    login: echo_username,
+                    password: env("DH_BROKER_PASSWORD"),
+                },
+                base: common.load_config(
+                    16,
+                    Pace::Closed { in_flight: 4 },
+                    "get=1".parse().map_err(anyhow::Error::msg)?,
+                ),
+                service_bin,
+                rounds: rounds.max(1),
+                out,
+                label,
+            };
+            print!("{}", compare::run(&cfg).await?);
+        }
+    }
+    Ok(())
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("dh-bench: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("dh-bench: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
