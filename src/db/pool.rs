@@ -135,6 +135,7 @@ impl DbPool {
                 Pool::builder()
                     .max_size(size)
                     .connection_timeout(timeout)
+                    .test_on_check_out(false)
                     .connection_customizer(Box::new(PgSetup))
                     .build(ConnectionManager::new(u.clone()))
                     .map_err(unavailable)?,
@@ -143,6 +144,7 @@ impl DbPool {
                 Pool::builder()
                     .max_size(size)
                     .connection_timeout(timeout)
+                    .test_on_check_out(false)
                     .connection_customizer(Box::new(SqliteSetup))
                     .build(ConnectionManager::new(path.to_string_lossy()))
                     .map_err(unavailable)?,
