@@ -9,6 +9,7 @@ use actix::{Supervisor, SyncArbiter};
 
 use crate::actors::admission::Admission;
 use crate::actors::auth::AuthActor;
+use crate::actors::batcher::UpdateBatcher;
 use crate::actors::hasher::HasherActor;
 use crate::actors::ingest::{IngestActor, IngestSettings};
 use crate::actors::pipeline::Peers;
@@ -57,7 +58,17 @@ pub async fn run(
         let (client, faults) = (client.clone(), faults.clone());
         Supervisor::start(move |_| PublisherActor::new(client, faults))
     };
+    let updates = {
+        let (repo, faults) = (repo.clone(), faults.clone());
+        // SQLite has one writer; PostgreSQL commits in parallel on half the pool.
+        let writers = match config.database {
+            crate::db::DbUrl::Sqlite(_) => 1,
+            crate::db::DbUrl::Postgres(_) => (config.db_pool_size as usize / 2).max(1),
+        };
+        Supervisor::start(move |_| UpdateBatcher::new(repo, writers, faults))
+    };
     let peers = Peers {
+        updates,
         policy: TokenPolicy {
             access_lifetime_ms: config.access_lifetime_ms,
             refresh_lifetime_ms: config.refresh_lifetime_ms,

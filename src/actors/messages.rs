@@ -5,8 +5,7 @@ use actix::Message;
 
 use crate::auth::jwt::Claims;
 use crate::auth::password::StoredPassword;
-use crate::db::model::UserChanges;
-use crate::db::user_repo::CurrentUser;
+use crate::db::user_repo::{CurrentUser, UpdateJob};
 use crate::error::ServiceError;
 use crate::protocol::{Action, Outgoing};
 use crate::secret::Secret;
@@ -42,17 +41,15 @@ pub struct GetCurrent {
     pub user_id: i64,
 }
 
-/// Repository: apply a partial update to the active user `user_id`.
+/// Update batcher: apply a partial update to the active user (see [`UpdateBatch`]).
 #[derive(Message)]
 #[rtype(result = "Result<(), ServiceError>")]
-pub struct UpdateCurrent {
-    /// From the verified claims.
-    pub user_id: i64,
-    /// Only the provided columns.
-    pub changes: UserChanges,
-    /// Whether login, role or status are among them.
-    pub needs_admin: bool,
-}
+pub struct UpdateCurrent(pub UpdateJob);
+
+/// Repository: apply the updates that waited together in one transaction; one outcome each.
+#[derive(Message)]
+#[rtype(result = "Result<Vec<Result<(), ServiceError>>, ServiceError>")]
+pub struct UpdateBatch(pub Vec<UpdateJob>);
 
 /// Repository: record a successful `authenticate` or `token/refresh`; answers whether the
 /// user is active (an inactive user is left untouched).

@@ -14,6 +14,7 @@
 
 pub mod admission;
 pub mod auth;
+pub mod batcher;
 pub mod hasher;
 pub mod ingest;
 pub mod messages;

@@ -9,6 +9,7 @@ use actix::{Actor, Addr, Handler, Message};
 use serde_json::{Map, Value};
 
 use super::auth::AuthActor;
+use super::batcher::UpdateBatcher;
 use super::hasher::HasherActor;
 use super::messages::{
     Authorize, BindSession, GetCurrent, HashPassword, Publish, RecordAuthentication, UpdateCurrent,
@@ -17,6 +18,7 @@ use super::publisher::PublisherActor;
 use super::repo::RepoActor;
 use super::tokens::{self, TokenPolicy};
 use crate::db::model::UserChanges;
+use crate::db::user_repo::UpdateJob;
 use crate::error::ServiceError;
 use crate::protocol::update::{self, UserUpdate};
 use crate::protocol::user_view::current_user_json;
@@ -38,6 +40,8 @@ pub struct Peers {
     pub repo: Addr<RepoActor>,
     /// Password hashing.
     pub hasher: Addr<HasherActor>,
+    /// Group commit of updates.
+    pub updates: Addr<UpdateBatcher>,
     /// Answers.
     pub publisher: Addr<PublisherActor>,
 }
@@ -103,12 +107,12 @@ async fn execute(
             let update = update::parse(&request.body)?;
             let needs_admin = update.needs_admin();
             let changes = changes_for(peers, update).await?;
-            let msg = UpdateCurrent {
+            let job = UpdateJob {
                 user_id,
                 changes,
                 needs_admin,
             };
-            ask(&peers.repo, msg).await?;
+            ask(&peers.updates, UpdateCurrent(job)).await?;
             Ok(Map::new())
         }
         Action::Authenticate => {

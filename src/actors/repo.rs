@@ -5,7 +5,7 @@ use actix::{Actor, ActorContext, Handler, SyncContext};
 
 use super::messages::{
     FindLogin, GetCurrent, LoadUser, RecordAuthentication, RecordLoginFailure, RecordLoginSuccess,
-    UpdateCurrent,
+    UpdateBatch,
 };
 use super::supervise::{guarded, inject, FaultPlan, FaultSite};
 use crate::db::user_repo::{self, CurrentUser, UpdateRejection};
@@ -87,19 +87,24 @@ impl Handler<GetCurrent> for RepoActor {
     }
 }
 
-impl Handler<UpdateCurrent> for RepoActor {
-    type Result = Result<(), ServiceError>;
+impl Handler<UpdateBatch> for RepoActor {
+    type Result = Result<Vec<Result<(), ServiceError>>, ServiceError>;
 
-    fn handle(&mut self, msg: UpdateCurrent, ctx: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: UpdateBatch, ctx: &mut Self::Context) -> Self::Result {
         handle_guarded(ctx, || {
-            let outcome = self.with_conn("user/updateCurrent", |c| {
-                user_repo::update_current(c, msg.user_id, &msg.changes, msg.needs_admin)
+            let outcomes = self.with_conn("user/updateCurrent", |c| {
+                user_repo::update_current_batch(c, &msg.0)
             })?;
-            outcome.map_err(|why| match why {
-                UpdateRejection::NotActive => ServiceError::Unauthorized,
-                UpdateRejection::AdminRequired => ServiceError::AdminRequired,
-                UpdateRejection::LoginTaken => ServiceError::LoginTaken,
-            })
+            Ok(outcomes
+                .into_iter()
+                .map(|o| {
+                    o.map_err(|why| match why {
+                        UpdateRejection::NotActive => ServiceError::Unauthorized,
+                        UpdateRejection::AdminRequired => ServiceError::AdminRequired,
+                        UpdateRejection::LoginTaken => ServiceError::LoginTaken,
+                    })
+                })
+                .collect())
         })
     }
 }

@@ -23,6 +23,8 @@ pub enum FaultSite {
     Hasher = 3,
     /// The publisher actor.
     Publisher = 4,
+    /// The update batcher.
+    Batcher = 5,
 }
 
 /// A test-only fault plan: "panic in the next N messages handled at this site". It is only
@@ -30,7 +32,7 @@ pub enum FaultSite {
 /// configuration, so a deployed service cannot be told to panic.
 #[derive(Debug, Default)]
 pub struct Faults {
-    armed: [AtomicU32; 5],
+    armed: [AtomicU32; 6],
 }
 
 impl Faults {

@@ -119,52 +119,71 @@ pub fn touch_login(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResul
     })
 }
 
-/// Applies a `user/updateCurrent` for user `id` in one transaction: the user must be active,
-/// admin-only fields need the admin role (read from the row, so a demotion takes effect at
-/// once), a new login must be free. Only the provided columns are written.
-pub fn update_current(
+/// One `user/updateCurrent` to apply.
+#[derive(Clone)]
+pub struct UpdateJob {
+    /// The user, from the verified claims.
+    pub user_id: i64,
+    /// Only the provided columns.
+    pub changes: UserChanges,
+    /// Whether login, role or status are among them.
+    pub needs_admin: bool,
+}
+
+/// Applies a batch of `user/updateCurrent`s in one write transaction (group commit: one
+/// commit, one fsync, for every update waiting), each inside its own savepoint so a refused
+/// update changes nothing and does not disturb the others. Per update: the user must be
+/// active, admin-only fields need the admin role (read from the row, so a demotion takes effect
+/// at once), a new login must be free; only the provided columns are written, so concurrent
+/// updates of other fields are not lost. A database error fails the whole batch.
+pub fn update_current_batch(
     conn: &mut DbConn,
-    id: i64,
-    changes: &UserChanges,
-    needs_admin: bool,
-) -> QueryResult<Result<(), UpdateRejection>> {
-    let result = write_transaction!(conn, |c| {
-        let user = dh_user::table
-            .find(id)
-            .select(UserRow::as_select())
-            .first(c)
-            .optional()?
-            .filter(is_active)
-            .ok_or(TxError::Rejected(UpdateRejection::NotActive))?;
-        if needs_admin && Role::from_ordinal(user.role.into()) != Some(Role::Admin) {
-            return Err(TxError::Rejected(UpdateRejection::AdminRequired));
+    jobs: &[UpdateJob],
+) -> QueryResult<Vec<Result<(), UpdateRejection>>> {
+    write_transaction!(conn, |c| {
+        let mut outcomes = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let one = c.transaction(|c| -> Result<(), TxError> {
+                let user = dh_user::table
+                    .find(job.user_id)
+                    .select(UserRow::as_select())
+                    .first(c)
+                    .optional()?
+                    .filter(is_active)
+                    .ok_or(TxError::Rejected(UpdateRejection::NotActive))?;
+                if job.needs_admin && Role::from_ordinal(user.role.into()) != Some(Role::Admin) {
+                    return Err(TxError::Rejected(UpdateRejection::AdminRequired));
+                }
+                if let Some(login) = &job.changes.login {
+                    let taken = dh_user::table
+                        .filter(dh_user::login.eq(login).and(dh_user::id.ne(job.user_id)))
+                        .select(dh_user::id)
+                        .first::<i64>(c)
+                        .optional()?;
+                    if taken.is_some() {
+                        return Err(TxError::Rejected(UpdateRejection::LoginTaken));
+                    }
+                }
+                if !job.changes.is_empty() {
+                    diesel::update(dh_user::table.find(job.user_id))
+                        .set(job.changes.clone())
+                        .execute(c)?;
+                }
+                Ok(())
+            });
+            outcomes.push(match one {
+                Ok(()) => Ok(()),
+                Err(TxError::Rejected(why)) => Err(why),
+                // A rename that raced another one in this batch or another transaction.
+                Err(TxError::Db(DieselError::DatabaseError(
+                    DatabaseErrorKind::UniqueViolation,
+                    _,
+                ))) => Err(UpdateRejection::LoginTaken),
+                Err(TxError::Db(e)) => return Err(e),
+            });
         }
-        if let Some(login) = &changes.login {
-            let taken = dh_user::table
-                .filter(dh_user::login.eq(login).and(dh_user::id.ne(id)))
-                .select(dh_user::id)
-                .first::<i64>(c)
-                .optional()?;
-            if taken.is_some() {
-                return Err(TxError::Rejected(UpdateRejection::LoginTaken));
-            }
-        }
-        if !changes.is_empty() {
-            diesel::update(dh_user::table.find(id))
-                .set(changes.clone())
-                .execute(c)?;
-        }
-        Ok(())
-    });
-    match result {
-        Ok(()) => Ok(Ok(())),
-        Err(TxError::Rejected(why)) => Ok(Err(why)),
-        // A concurrent rename that slipped past the check above.
-        Err(TxError::Db(DieselError::DatabaseError(DatabaseErrorKind::UniqueViolation, _))) => {
-            Ok(Err(UpdateRejection::LoginTaken))
-        }
-        Err(TxError::Db(e)) => Err(e),
-    }
+        Ok(outcomes)
+    })
 }
 
 /// Counts a wrong password (DEVICEHIVE.md 5.2): at `max_attempts` the user becomes LOCKED_OUT

@@ -4,6 +4,8 @@
 use std::thread;
 
 use dh_mqtt_plugin::auth::password;
+use dh_mqtt_plugin::db::model::UserChanges;
+use dh_mqtt_plugin::db::user_repo::{self, UpdateJob, UpdateRejection};
 use dh_mqtt_plugin::model::Role;
 use serde_json::{json, Value};
 
@@ -24,6 +26,24 @@ fn current(stack: &Stack, login: &str, token: &str) -> Value {
 }
 
 both_backends! {
+    fn a_refused_update_in_a_batch_leaves_the_others_committed(backend) {
+        let db = crate::support::TestDb::new(backend);
+        let a = db.add_user("alice", "secret1", Role::Admin);
+        let b = db.add_user("bob", "secret1", Role::Admin);
+        let job = |user_id, changes| UpdateJob { user_id, changes, needs_admin: true };
+        let jobs = [
+            job(a, UserChanges { data: Some(Some("1".into())), ..UserChanges::default() }),
+            job(b, UserChanges { login: Some("alice".into()), data: Some(Some("2".into())), ..UserChanges::default() }),
+            job(b, UserChanges { intro_reviewed: Some(true), ..UserChanges::default() }),
+        ];
+        let outcomes = user_repo::update_current_batch(&mut db.conn(), &jobs)?;
+        assert_eq!(outcomes, vec![Ok(()), Err(UpdateRejection::LoginTaken), Ok(())]);
+        let (ra, rb) = (db.user(a), db.user(b));
+        assert_eq!((ra.data.as_deref(), rb.login.as_str(), rb.data, rb.intro_reviewed),
+                   (Some("1"), "bob", None, Some(true)));
+        Ok(())
+    }
+
     fn client_changes_password_data_and_intro(backend) {
         let stack = Stack::start(backend);
         let id = stack.db.add_user("alice", "secret1", Role::Client);
