@@ -284,10 +284,15 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<Report> {
         None => None,
     };
     let ledger = shared.lock();
+    // A burst has no measured window: its throughput is over the time to the last answer.
+    let measured = match cfg.pace {
+        Pace::Burst { .. } => ledger.max_latency(),
+        _ => cfg.duration,
+    };
     Ok(Report::new(
         cfg,
         &ledger,
-        cfg.duration,
+        measured,
         dropped_before,
         dropped_after,
     ))

@@ -10,14 +10,8 @@ use serde_json::{json, Value};
 use crate::both_backends;
 use crate::support::broker::OBSERVER;
 use crate::support::db::Tokens;
+use crate::support::error_of;
 use crate::support::{Stack, TestClient};
-
-fn error_of(answer: &Value) -> (i64, String) {
-    (
-        answer["code"].as_i64().unwrap_or_default(),
-        answer["error"].as_str().unwrap_or_default().to_string(),
-    )
-}
 
 fn raw_answer(client: &TestClient, payload: &[u8]) -> Value {
     client.publish(&format!("dh/request/{}", client.id), payload, 1);

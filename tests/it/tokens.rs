@@ -15,14 +15,8 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::support::db::Tokens;
+use crate::support::error_of;
 use crate::support::{Stack, TestClient, TEST_JWT_SECRET};
-
-fn error_of(answer: &Value) -> (i64, String) {
-    (
-        answer["code"].as_i64().unwrap_or_default(),
-        answer["error"].as_str().unwrap_or_default().to_string(),
-    )
-}
 
 fn login(client: &TestClient, login: &str, password: &str) -> Value {
     client.request(json!({"action": "token", "login": login, "password": password}))

@@ -34,6 +34,14 @@ pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Opt
     }
 }
 
+/// The `(code, error)` of an error answer.
+pub fn error_of(answer: &serde_json::Value) -> (i64, String) {
+    (
+        answer["code"].as_i64().unwrap_or_default(),
+        answer["error"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
 /// A name unique in this test run, for databases and client ids.
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};
