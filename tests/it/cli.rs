@@ -35,6 +35,15 @@ fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
+/// Asserts that a command failed and said `text` on standard error.
+fn assert_fails(out: &Output, text: &str) {
+    let err = stderr(out);
+    assert!(
+        !out.status.success() && err.contains(text),
+        "expected a failure saying '{text}': {err}"
+    );
+}
+
 #[test]
 fn every_command_has_help() {
     for args in [
@@ -83,25 +92,21 @@ fn user_add_then_token_mints_a_working_pair() -> crate::support::TestResult {
         "secret-pw\n",
         None,
     );
-    assert!(
-        !again.status.success() && stderr(&again).contains("already exists"),
-        "{}",
-        stderr(&again)
-    );
+    assert_fails(&again, "already exists");
     let bad = run(
         &db,
         &["user", "add", "--login", "a b", "--role", "admin"],
         "secret-pw\n",
         None,
     );
-    assert!(!bad.status.success() && stderr(&bad).contains("Login can contain only"));
+    assert_fails(&bad, "Login can contain only");
     let short = run(
         &db,
         &["user", "add", "--login", "dev-2", "--role", "admin"],
         "abc\n",
         None,
     );
-    assert!(!short.status.success() && stderr(&short).contains("6 to 128"));
+    assert_fails(&short, "6 to 128");
 
     let out = run(
         &db,
@@ -136,7 +141,7 @@ fn user_add_then_token_mints_a_working_pair() -> crate::support::TestResult {
         "",
         Some(TEST_JWT_SECRET),
     );
-    assert!(!missing.status.success() && stderr(&missing).contains("no user"));
+    assert_fails(&missing, "no user");
     Ok(())
 }
 
@@ -144,28 +149,16 @@ fn user_add_then_token_mints_a_working_pair() -> crate::support::TestResult {
 fn refuses_missing_or_weak_secrets() {
     let db = TestDb::new(Backend::Sqlite);
     let out = run(&db, &["token", "--login", "x"], "", None);
-    assert!(
-        !out.status.success() && stderr(&out).contains("JWT_SECRET is required"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails(&out, "JWT_SECRET is required");
     let out = run(&db, &["serve"], "", Some("too-short"));
-    assert!(
-        !out.status.success() && stderr(&out).contains("--allow-weak-secret"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails(&out, "--allow-weak-secret");
     let out = run(
         &db,
         &["serve", "--jwt-secret-encoding", "devicehive"],
         "",
         Some("devicehive"),
     );
-    assert!(
-        !out.status.success() && stderr(&out).contains("6-byte key"),
-        "{}",
-        stderr(&out)
-    );
+    assert_fails(&out, "6-byte key");
 }
 
 #[test]
@@ -207,7 +200,7 @@ fn operator_manages_users_and_networks() -> crate::support::TestResult {
     .trim()
     .parse()?;
     let dup = run(&db, &["network", "add", "--name", "Plant A"], "", None);
-    assert!(!dup.status.success() && stderr(&dup).contains("already exists"));
+    assert_fails(&dup, "already exists");
     ok(
         &[
             "user",
@@ -261,6 +254,6 @@ fn operator_manages_users_and_networks() -> crate::support::TestResult {
         "",
         None,
     );
-    assert!(!missing.status.success() && stderr(&missing).contains("no user"));
+    assert_fails(&missing, "no user");
     Ok(())
 }
