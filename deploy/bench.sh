@@ -3,7 +3,10 @@
 # on SQLite and on PostgreSQL, then P5 (login flood) and P6 (4 × concurrency, 5,000-request
 # burst). Everything runs on this machine: a private Mosquitto from the shipped configuration
 # on a free port, a SQLite file and a PostgreSQL database made for the run.
-# Tunables: DH_BENCH_ROUNDS (3), DH_BENCH_DURATION (10 s), DH_BENCH_OUT (bench/results).
+# Then P7: a 10-minute soak at half the service's ceiling (ten 60-second open-loop runs on one
+# running service, its RSS read between them).
+# Tunables: DH_BENCH_ROUNDS (3), DH_BENCH_DURATION (10 s), DH_BENCH_OUT (bench/results),
+# DH_BENCH_SECTIONS ("compare p5p6 p7"), DH_BENCH_SOAK_MINUTES (10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/lib.sh
@@ -45,9 +48,14 @@ prepare_db() {
     echo "$DH_BENCH_PASSWORD" | "$BIN/dh-mqtt-plugin" user add --login bench --role client >/dev/null
 }
 
-echo "==> SQLite"
-prepare_db "sqlite://$DIR/bench.sqlite"
-"$BIN/dh-bench" compare --label SQLite --out "$OUT/sqlite" --rounds "$ROUNDS" --duration "$DURATION" --quiet
+SECTIONS="${DH_BENCH_SECTIONS:-compare p5p6 p7}"
+want() { [[ " $SECTIONS " == *" $1 "* ]]; }
+
+if want compare; then
+    echo "==> SQLite"
+    prepare_db "sqlite://$DIR/bench.sqlite"
+    "$BIN/dh-bench" compare --label SQLite --out "$OUT/sqlite" --rounds "$ROUNDS" --duration "$DURATION" --quiet
+fi
 
 echo "==> PostgreSQL"
 ensure_postgres
@@ -58,7 +66,9 @@ DO \$\$ BEGIN
   END IF;
 END \$\$;" -c "DROP DATABASE IF EXISTS dh_bench" -c "CREATE DATABASE dh_bench OWNER dh_bench"
 prepare_db "postgres://dh_bench:dh_bench@127.0.0.1:5432/dh_bench"
-"$BIN/dh-bench" compare --label PostgreSQL --out "$OUT/postgres" --rounds "$ROUNDS" --duration "$DURATION" --quiet
+if want compare; then
+    "$BIN/dh-bench" compare --label PostgreSQL --out "$OUT/postgres" --rounds "$ROUNDS" --duration "$DURATION" --quiet
+fi
 
 echo "==> P5 and P6 (PostgreSQL)"
 "$BIN/dh-mqtt-plugin" serve 2> "$DIR/service.log" &
@@ -68,7 +78,7 @@ TOKEN=$(cd "$DIR" && "$BIN/dh-mqtt-plugin" token --login bench | sed -E 's/.*"ac
 export DH_BENCH_TOKEN="$TOKEN"
 sleep 1
 load() { "$BIN/dh-bench" load --quiet "$@"; }
-{
+want p5p6 && {
     echo "## P5 getCurrent alone, 16 x 4"
     load --clients 16 --in-flight 4 --mix get --duration "$DURATION"
     echo "## P5 getCurrent (bench01-16) during a login flood (bench17-32, 16 x 4, unknown login)"
@@ -82,3 +92,15 @@ load() { "$BIN/dh-bench" load --quiet "$@"; }
     echo "## P6 a burst of 5000 getCurrent at once over 64 clients"
     load --clients 64 --burst 5000 --mix get --warmup 0 --duration 0
 } | tee "$OUT/p5-p6.txt"
+
+rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$SERVICE/status"; }
+want p7 && {
+    CEILING=$(load --clients 16 --in-flight 4 --mix get --duration 5 | awk '/throughput/ {print $2}')
+    RATE=$((CEILING / 2))
+    echo "## P7 soak: getCurrent open loop at $RATE/s (half of $CEILING/s), ${DH_BENCH_SOAK_MINUTES:-10} x 60 s"
+    for minute in $(seq "${DH_BENCH_SOAK_MINUTES:-10}"); do
+        P99=$(load --clients 16 --rate "$RATE" --mix get --duration 60 --warmup 0 | awk '/latency/ {print $8}')
+        echo "minute $minute: p99 $P99 ms, service RSS $(rss_kib) KiB"
+    done
+} | tee "$OUT/p7.txt"
+true
