@@ -96,11 +96,7 @@ impl Handler<Authorize> for AuthActor {
     type Result = Result<Claims, ServiceError>;
 
     fn handle(&mut self, msg: Authorize, ctx: &mut Self::Context) -> Self::Result {
-        let (result, restart) = guarded("auth", || self.authorize(&msg));
-        if restart {
-            actix::ActorContext::stop(ctx);
-        }
-        result
+        guarded(ctx, "auth", || self.authorize(&msg))
     }
 }
 
@@ -108,7 +104,7 @@ impl Handler<VerifyRefresh> for AuthActor {
     type Result = Result<Claims, ServiceError>;
 
     fn handle(&mut self, msg: VerifyRefresh, ctx: &mut Self::Context) -> Self::Result {
-        let (result, restart) = guarded("auth", || {
+        let result = guarded(ctx, "auth", || {
             inject(&self.faults, FaultSite::Auth);
             self.keys
                 .verify(msg.token.expose(), TokenType::Refresh, now_ms())
@@ -118,9 +114,6 @@ impl Handler<VerifyRefresh> for AuthActor {
                     TokenError::Expired => ServiceError::RefreshExpired,
                 })
         });
-        if restart {
-            actix::ActorContext::stop(ctx);
-        }
         result
     }
 }

@@ -12,7 +12,7 @@ use tokio::sync::oneshot;
 
 use super::messages::{UpdateBatch, UpdateCurrent};
 use super::repo::RepoActor;
-use super::supervise::{guarded, inject, FaultPlan, FaultSite};
+use super::supervise::{catch, inject, FaultPlan, FaultSite};
 use crate::db::user_repo::UpdateJob;
 use crate::error::ServiceError;
 
@@ -99,7 +99,7 @@ impl Handler<UpdateCurrent> for UpdateBatcher {
 
     fn handle(&mut self, msg: UpdateCurrent, ctx: &mut Self::Context) -> Self::Result {
         let (tx, rx) = oneshot::channel();
-        let (accepted, restart) = guarded("update batcher", || {
+        let (accepted, restart) = catch("update batcher", || {
             inject(&self.faults, FaultSite::Batcher);
             self.waiting.push((msg.0, tx));
             self.flush(ctx);

@@ -2,7 +2,7 @@
 //! `SyncArbiter` threads, never on the threads that drive MQTT or the database. Its thread
 //! count bounds password work, so a login flood cannot take more than these threads.
 
-use actix::{Actor, ActorContext, Handler, SyncContext};
+use actix::{Actor, Handler, SyncContext};
 
 use super::messages::{HashPassword, Verification, VerifyPassword};
 use super::supervise::{guarded, inject, FaultPlan, FaultSite};
@@ -30,7 +30,7 @@ impl Handler<VerifyPassword> for HasherActor {
     type Result = Result<Verification, ServiceError>;
 
     fn handle(&mut self, msg: VerifyPassword, ctx: &mut Self::Context) -> Self::Result {
-        let (result, restart) = guarded("hasher", || {
+        let result = guarded(ctx, "hasher", || {
             inject(&self.faults, FaultSite::Hasher);
             let (matches, legacy) = verify_uniform(
                 msg.password.expose(),
@@ -39,9 +39,6 @@ impl Handler<VerifyPassword> for HasherActor {
             );
             Ok(Verification { matches, legacy })
         });
-        if restart {
-            ctx.stop();
-        }
         result
     }
 }
@@ -50,16 +47,13 @@ impl Handler<HashPassword> for HasherActor {
     type Result = Result<StoredPassword, ServiceError>;
 
     fn handle(&mut self, msg: HashPassword, ctx: &mut Self::Context) -> Self::Result {
-        let (result, restart) = guarded("hasher", || {
+        let result = guarded(ctx, "hasher", || {
             inject(&self.faults, FaultSite::Hasher);
             hash(msg.password.expose(), self.scheme).map_err(|e| {
                 log::error!(target: "dh::hasher", "{e}");
                 ServiceError::Internal
             })
         });
-        if restart {
-            ctx.stop();
-        }
         result
     }
 }

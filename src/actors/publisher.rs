@@ -2,7 +2,7 @@
 //! delivery token instead of awaiting it, so the caller waits for the broker's PUBACK and a
 //! restart of this actor cannot cancel a delivery already handed to Paho.
 
-use actix::{Actor, ActorContext, Context, Handler, Supervised};
+use actix::{Actor, Context, Handler, Supervised};
 use paho_mqtt::{AsyncClient, DeliveryToken, MessageBuilder, Properties, PropertyCode};
 
 use super::messages::Publish;
@@ -62,10 +62,6 @@ impl Handler<Publish> for PublisherActor {
     type Result = Result<DeliveryToken, ServiceError>;
 
     fn handle(&mut self, msg: Publish, ctx: &mut Self::Context) -> Self::Result {
-        let (result, restart) = guarded("publisher", || self.publish(msg.0));
-        if restart {
-            ctx.stop();
-        }
-        result
+        guarded(ctx, "publisher", || self.publish(msg.0))
     }
 }

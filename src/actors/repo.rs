@@ -1,7 +1,7 @@
 //! The user-repository actor: diesel over the r2d2 pool on a `SyncArbiter` with one thread per
 //! pooled connection, so blocking database work never runs where MQTT is driven.
 
-use actix::{Actor, ActorContext, Handler, SyncContext};
+use actix::{Actor, Handler, SyncContext};
 
 use super::messages::{
     FindLogin, GetCurrent, LoadUser, RecordAuthentication, RecordLoginFailure, RecordLoginSuccess,
@@ -11,7 +11,6 @@ use super::supervise::{guarded, inject, FaultPlan, FaultSite};
 use crate::db::user_repo::{self, CurrentUser, UpdateRejection};
 use crate::db::{DbConn, DbError, DbPool};
 use crate::error::ServiceError;
-use crate::model::UserStatus;
 
 /// Runs the repository's queries.
 pub struct RepoActor {
@@ -53,35 +52,19 @@ impl RepoActor {
     }
 }
 
-fn active(user: &crate::db::model::UserRow) -> bool {
-    UserStatus::from_ordinal(user.status.into()) == Some(UserStatus::Active)
-}
-
 impl Actor for RepoActor {
     type Context = SyncContext<Self>;
-}
-
-/// Runs a guarded handler body and restarts this thread's actor after a panic.
-fn handle_guarded<T>(
-    ctx: &mut SyncContext<RepoActor>,
-    body: impl FnOnce() -> Result<T, ServiceError>,
-) -> Result<T, ServiceError> {
-    let (result, restart) = guarded("repository", body);
-    if restart {
-        ctx.stop();
-    }
-    result
 }
 
 impl Handler<GetCurrent> for RepoActor {
     type Result = Result<CurrentUser, ServiceError>;
 
     fn handle(&mut self, msg: GetCurrent, ctx: &mut Self::Context) -> Self::Result {
-        handle_guarded(ctx, || {
+        guarded(ctx, "repository", || {
             self.with_conn("user/getCurrent", |c| {
                 user_repo::load_current(c, msg.user_id)
             })?
-            .filter(|cur| active(&cur.user))
+            .filter(|cur| cur.user.is_active())
             .ok_or(ServiceError::Unauthorized)
         })
     }
@@ -91,7 +74,7 @@ impl Handler<UpdateBatch> for RepoActor {
     type Result = Result<Vec<Result<(), ServiceError>>, ServiceError>;
 
     fn handle(&mut self, msg: UpdateBatch, ctx: &mut Self::Context) -> Self::Result {
-        handle_guarded(ctx, || {
+        guarded(ctx, "repository", || {
             let outcomes = self.with_conn("user/updateCurrent", |c| {
                 user_repo::update_current_batch(c, &msg.0)
             })?;
@@ -113,12 +96,12 @@ impl Handler<RecordAuthentication> for RepoActor {
     type Result = Result<bool, ServiceError>;
 
     fn handle(&mut self, msg: RecordAuthentication, ctx: &mut Self::Context) -> Self::Result {
-        handle_guarded(ctx, || {
+        guarded(ctx, "repository", || {
             let now = chrono::Utc::now().naive_utc();
             let user = self.with_conn("authenticate", |c| {
                 user_repo::touch_login(c, msg.user_id, now)
             })?;
-            Ok(user.is_some_and(|u| active(&u)))
+            Ok(user.is_some_and(|u| u.is_active()))
         })
     }
 }
@@ -127,7 +110,7 @@ impl Handler<FindLogin> for RepoActor {
     type Result = Result<Option<CurrentUser>, ServiceError>;
 
     fn handle(&mut self, msg: FindLogin, ctx: &mut Self::Context) -> Self::Result {
-        handle_guarded(ctx, || {
+        guarded(ctx, "repository", || {
             self.with_conn("token", |c| {
                 let Some(user) = user_repo::find_by_login(c, &msg.login)? else {
                     return Ok(None);
@@ -143,7 +126,7 @@ impl Handler<LoadUser> for RepoActor {
     type Result = Result<Option<CurrentUser>, ServiceError>;
 
     fn handle(&mut self, msg: LoadUser, ctx: &mut Self::Context) -> Self::Result {
-        handle_guarded(ctx, || {
+        guarded(ctx, "repository", || {
             self.with_conn("load user", |c| user_repo::load_current(c, msg.user_id))
         })
     }
@@ -153,7 +136,7 @@ impl Handler<RecordLoginFailure> for RepoActor {
     type Result = Result<(), ServiceError>;
 
     fn handle(&mut self, msg: RecordLoginFailure, ctx: &mut Self::Context) -> Self::Result {
-        handle_guarded(ctx, || {
+        guarded(ctx, "repository", || {
             let max = self.max_login_attempts;
             let locked = self.with_conn("token", |c| {
                 user_repo::record_login_failure(c, msg.user_id, max)
@@ -170,10 +153,10 @@ impl Handler<RecordLoginSuccess> for RepoActor {
     type Result = Result<bool, ServiceError>;
 
     fn handle(&mut self, msg: RecordLoginSuccess, ctx: &mut Self::Context) -> Self::Result {
-        handle_guarded(ctx, || {
+        guarded(ctx, "repository", || {
             let now = chrono::Utc::now().naive_utc();
             let user = self.with_conn("token", |c| user_repo::touch_login(c, msg.user_id, now))?;
-            if !user.is_some_and(|u| active(&u)) {
+            if !user.is_some_and(|u| u.is_active()) {
                 return Ok(false);
             }
             if let Some(up) = &msg.upgrade {

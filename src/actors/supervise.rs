@@ -8,6 +8,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Arc;
 
+use actix::ActorContext;
+
 use crate::error::ServiceError;
 
 /// Where a fault can be injected.
@@ -65,8 +67,23 @@ pub fn inject(plan: &FaultPlan, site: FaultSite) {
     }
 }
 
-/// Runs a handler body; a panic becomes `Err(Internal)` and `true` ("stop and restart me").
+/// Runs a handler body; a panic becomes `Err(Internal)` for that request and stops the actor,
+/// which its `Supervisor` (or `SyncArbiter` factory) then restarts.
 pub fn guarded<T>(
+    ctx: &mut impl ActorContext,
+    actor: &str,
+    body: impl FnOnce() -> Result<T, ServiceError>,
+) -> Result<T, ServiceError> {
+    let (result, panicked) = catch(actor, body);
+    if panicked {
+        ctx.stop();
+    }
+    result
+}
+
+/// Runs `body`; a panic becomes `Err(Internal)` and `true`. For handlers whose body needs
+/// the context itself (and so cannot use [`guarded`]).
+pub fn catch<T>(
     actor: &str,
     body: impl FnOnce() -> Result<T, ServiceError>,
 ) -> (Result<T, ServiceError>, bool) {
@@ -89,12 +106,12 @@ mod tests {
         if let Some(f) = &plan {
             f.arm(FaultSite::Repo, 1);
         }
-        let (first, restart) = guarded("repo", || {
+        let (first, restart) = catch("repo", || {
             inject(&plan, FaultSite::Repo);
             Ok(1)
         });
         assert_eq!((first, restart), (Err(ServiceError::Internal), true));
-        let (second, restart) = guarded("repo", || {
+        let (second, restart) = catch("repo", || {
             inject(&plan, FaultSite::Repo);
             Ok(2)
         });

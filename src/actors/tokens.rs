@@ -13,7 +13,7 @@ use crate::auth::jwt::{now_ms, Claims, TokenType};
 use crate::auth::permission::{actions_within, scope_within};
 use crate::db::user_repo::CurrentUser;
 use crate::error::ServiceError;
-use crate::model::{Role, UserStatus};
+use crate::model::Role;
 use crate::protocol::login::{parse_create, parse_login, parse_refresh, CreateRequest};
 
 /// Token lifetimes and hash policy, from the configuration.
@@ -28,7 +28,7 @@ pub struct TokenPolicy {
 }
 
 fn is_active(user: &CurrentUser) -> bool {
-    UserStatus::from_ordinal(user.user.status.into()) == Some(UserStatus::Active)
+    user.user.is_active()
 }
 
 fn role_of(user: &CurrentUser) -> Role {

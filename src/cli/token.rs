@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::auth::jwt::{now_ms, Claims, TokenType};
 use crate::config::Config;
 use crate::db::{user_repo, DbPool};
-use crate::model::{Role, UserStatus};
+use crate::model::Role;
 
 /// Prints `{"accessToken": …, "refreshToken": …}` for the user `login`.
 pub fn print_pair(config: &Config, login: &str) -> anyhow::Result<()> {
@@ -15,7 +15,7 @@ pub fn print_pair(config: &Config, login: &str) -> anyhow::Result<()> {
     let mut conn = pool.get()?;
     let user = user_repo::find_by_login(&mut conn, login)?
         .with_context(|| format!("no user with login '{login}'"))?;
-    if UserStatus::from_ordinal(user.status.into()) != Some(UserStatus::Active) {
+    if !user.is_active() {
         bail!("user '{login}' is locked or disabled");
     }
     let role = Role::from_ordinal(user.role.into())

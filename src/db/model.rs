@@ -46,6 +46,13 @@ impl std::fmt::Debug for UserRow {
     }
 }
 
+impl UserRow {
+    /// Whether the user may use the API (status ACTIVE).
+    pub fn is_active(&self) -> bool {
+        UserStatus::from_ordinal(self.status.into()) == Some(UserStatus::Active)
+    }
+}
+
 /// The public part of a `network` row.
 #[derive(Debug, Queryable, Selectable, Clone, PartialEq, Eq)]
 #[diesel(table_name = network)]

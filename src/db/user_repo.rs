@@ -46,10 +46,6 @@ impl From<DieselError> for TxError {
     }
 }
 
-fn is_active(user: &UserRow) -> bool {
-    UserStatus::from_ordinal(user.status.into()) == Some(UserStatus::Active)
-}
-
 /// Loads a user by id.
 pub fn find_by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<UserRow>> {
     with_conn!(conn, |c| dh_user::table
@@ -103,7 +99,7 @@ pub fn touch_login(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResul
         else {
             return Ok(None);
         };
-        if !is_active(&user) {
+        if !user.is_active() {
             return Ok(Some(user));
         }
         let stale = user
@@ -149,7 +145,7 @@ pub fn update_current_batch(
                     .select(UserRow::as_select())
                     .first(c)
                     .optional()?
-                    .filter(is_active)
+                    .filter(UserRow::is_active)
                     .ok_or(TxError::Rejected(UpdateRejection::NotActive))?;
                 if job.needs_admin && Role::from_ordinal(user.role.into()) != Some(Role::Admin) {
                     return Err(TxError::Rejected(UpdateRejection::AdminRequired));
