@@ -13,16 +13,18 @@ use super::messages::{Authorize, BindSession, Mint, VerifyRefresh};
 use super::supervise::{guarded, inject, FaultPlan, FaultSite};
 use crate::auth::jwt::{now_ms, Claims, JwtKeys, TokenError, TokenType};
 use crate::auth::permission::allows;
+use crate::auth::verified::VerifiedTokens;
 use crate::error::ServiceError;
 use crate::protocol::Action;
 
-/// How often sessions whose token expired are forgotten.
+/// How often sessions and remembered tokens that expired are forgotten.
 const SESSION_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Verifies tokens and holds sessions.
 pub struct AuthActor {
     keys: Arc<JwtKeys>,
     sessions: HashMap<String, Claims>,
+    tokens: VerifiedTokens,
     faults: FaultPlan,
 }
 
@@ -32,18 +34,19 @@ impl AuthActor {
         AuthActor {
             keys,
             sessions: HashMap::new(),
+            tokens: VerifiedTokens::default(),
             faults,
         }
     }
 
-    fn authorize(&self, msg: &Authorize) -> Result<Claims, ServiceError> {
+    fn authorize(&mut self, msg: &Authorize) -> Result<Claims, ServiceError> {
         inject(&self.faults, FaultSite::Auth);
         let now = now_ms();
         let authenticating = msg.action == Action::Authenticate;
         let claims = match (&msg.token, &msg.session_key) {
             (Some(token), _) => self
-                .keys
-                .verify(token.expose(), TokenType::Access, now)
+                .tokens
+                .verify(&self.keys, token.expose(), now)
                 .map_err(|e| token_error(e, authenticating))?,
             (None, _) if authenticating => return Err(ServiceError::Unauthorized),
             (None, Some(key)) => {
@@ -80,6 +83,7 @@ impl Actor for AuthActor {
         ctx.run_interval(SESSION_PRUNE_INTERVAL, |act, _| {
             let now = now_ms();
             act.sessions.retain(|_, claims| claims.e >= now);
+            act.tokens.prune(now);
         });
     }
 }

@@ -4,3 +4,4 @@ pub mod jwt;
 pub mod key;
 pub mod password;
 pub mod permission;
+pub mod verified;

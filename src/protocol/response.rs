@@ -1,5 +1,6 @@
 //! Building answers (PROTOCOL.md section 3) and the message that carries them.
 
+use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use super::Origin;
@@ -16,26 +17,35 @@ pub struct Answer {
     pub result: Result<Map<String, Value>, ServiceError>,
 }
 
-impl Answer {
-    /// The JSON payload: `{"action","requestId","status",…}`.
-    pub fn to_json(&self) -> Value {
-        let mut out = Map::new();
-        out.insert("action".into(), Value::String(self.action.clone()));
-        out.insert("requestId".into(), self.request_id.clone());
+impl Serialize for Answer {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut out = serializer.serialize_map(None)?;
+        out.serialize_entry("action", &self.action)?;
+        out.serialize_entry("requestId", &self.request_id)?;
         match &self.result {
             Ok(fields) => {
-                out.insert("status".into(), "success".into());
-                out.extend(fields.clone());
+                out.serialize_entry("status", "success")?;
+                for (key, value) in fields {
+                    out.serialize_entry(key, value)?;
+                }
             }
             Err(err) => {
-                out.insert("status".into(), "error".into());
-                out.insert("code".into(), err.code().into());
-                out.insert("error".into(), err.to_string().into());
+                out.serialize_entry("status", "error")?;
+                out.serialize_entry("code", &err.code())?;
+                out.serialize_entry("error", &err.to_string())?;
             }
         }
-        Value::Object(out)
+        out.end()
     }
+}
 
+impl Answer {
+    /// The JSON payload: `{"action","requestId","status",…}`, written straight from the
+    /// answer (no intermediate `Value` tree, no copy of the result fields).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        // Serializing string keys and `Value`s into a Vec cannot fail.
+        serde_json::to_vec(self).unwrap_or_default()
+    }
     /// Addresses the answer for `origin`; `None` when no valid topic can be formed.
     pub fn address(&self, origin: &Origin, request_qos: i32) -> Option<Outgoing> {
         let topic = origin.answer_topic(&self.action)?;
@@ -47,7 +57,7 @@ impl Answer {
             topic,
             qos: request_qos.clamp(0, 1),
             correlation,
-            payload: self.to_json().to_string().into_bytes(),
+            payload: self.to_bytes(),
         })
     }
 }
@@ -78,7 +88,7 @@ mod tests {
             result: Err(ServiceError::Unauthorized),
         };
         assert_eq!(
-            answer.to_json().to_string(),
+            String::from_utf8(answer.to_bytes()).unwrap_or_default(),
             r#"{"action":"user/getCurrent","requestId":7,"status":"error","code":401,"error":"Unauthorized"}"#
         );
     }
