@@ -7,11 +7,14 @@ use std::time::{Duration, Instant};
 
 use actix::{Supervisor, SyncArbiter};
 
+use crate::actors::lanes::RepoLanes;
+
 use crate::actors::admission::Admission;
 use crate::actors::auth::AuthActor;
-use crate::actors::batcher::UpdateBatcher;
+use crate::actors::batcher::Batcher;
 use crate::actors::hasher::HasherActor;
 use crate::actors::ingest::{IngestActor, IngestSettings};
+use crate::actors::messages::{LoadBatch, UpdateBatch};
 use crate::actors::pipeline::Peers;
 use crate::actors::publisher::PublisherActor;
 use crate::actors::repo::RepoActor;
@@ -39,12 +42,15 @@ pub async fn run(
     let events = client.get_event_stream(None);
     let admission = Admission::new(config.max_in_flight);
 
-    let repo = {
+    let lanes = LaneCounts::for_database(&config.database, config.db_pool_size);
+    let new_repo = {
         let (pool, faults, max) = (pool.clone(), faults.clone(), config.max_login_attempts);
-        SyncArbiter::start(config.db_pool_size as usize, move || {
-            RepoActor::new(pool.clone(), max, faults.clone())
-        })
+        move || RepoActor::new(pool.clone(), max, faults.clone())
     };
+    let repo = RepoLanes::start(lanes.other, new_repo.clone());
+    let repo_lanes = repo.clone();
+    let read_lanes = RepoLanes::start(lanes.reads, new_repo.clone());
+    let write_lanes = RepoLanes::start(lanes.writes, new_repo);
     let hasher = {
         let (scheme, faults) = (config.password_hash, faults.clone());
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
@@ -59,15 +65,15 @@ pub async fn run(
         Supervisor::start(move |_| PublisherActor::new(client, faults))
     };
     let updates = {
-        let (repo, faults) = (repo.clone(), faults.clone());
-        // SQLite has one writer; PostgreSQL commits in parallel on half the pool.
-        let writers = match config.database {
-            crate::db::DbUrl::Sqlite(_) => 1,
-            crate::db::DbUrl::Postgres(_) => (config.db_pool_size as usize / 2).max(1),
-        };
-        Supervisor::start(move |_| UpdateBatcher::new(repo, writers, faults))
+        let (lanes, faults) = (write_lanes.clone(), faults.clone());
+        Supervisor::start(move |_| Batcher::<UpdateBatch>::new(lanes, faults))
+    };
+    let reads = {
+        let (lanes, faults) = (read_lanes.clone(), faults.clone());
+        Supervisor::start(move |_| Batcher::<LoadBatch>::new(lanes, faults))
     };
     let peers = Peers {
+        reads,
         updates,
         policy: TokenPolicy {
             access_lifetime_ms: config.access_lifetime_ms,
@@ -75,7 +81,7 @@ pub async fn run(
             upgrade_legacy_hashes: config.password_hash == HashScheme::Argon2id,
         },
         auth,
-        repo,
+        repo: repo.clone(),
         hasher,
         publisher,
     };
@@ -100,8 +106,38 @@ pub async fn run(
             Err(e) => log::warn!(target: "dh::service", "disconnect failed: {e}"),
         }
     }
+    for lanes in [&repo_lanes, &read_lanes, &write_lanes] {
+        lanes.stop();
+    }
     log::info!(target: "dh::service", "stopped; {}", admission.summary());
     Ok(())
+}
+
+/// How the pool's size is split into repository lanes (threads).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct LaneCounts {
+    /// `getCurrent` batches: one lane, so that batches grow under load (each batch is one
+    /// thread hand-off and, on PostgreSQL, one round trip).
+    reads: usize,
+    /// Update batches: SQLite has one writer; PostgreSQL commits in parallel on half the pool.
+    writes: usize,
+    /// Logins, `authenticate`, `token/create`: the rest, at least one.
+    other: usize,
+}
+
+impl LaneCounts {
+    fn for_database(database: &crate::db::DbUrl, pool_size: u32) -> LaneCounts {
+        let pool = pool_size.max(1) as usize;
+        let writes = match database {
+            crate::db::DbUrl::Sqlite(_) => 1,
+            crate::db::DbUrl::Postgres(_) => (pool / 2).max(1),
+        };
+        LaneCounts {
+            reads: 1,
+            writes,
+            other: pool.saturating_sub(1 + writes).max(1),
+        }
+    }
 }
 
 /// Waits until every admitted request has been answered (or the timeout passes).
@@ -133,5 +169,26 @@ pub async fn termination_signal() {
             log::error!(target: "dh::service", "cannot install signal handlers; stopping only on Ctrl-C");
             let _ = actix_rt::signal::ctrl_c().await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::DbUrl;
+
+    #[test]
+    fn lanes_split_the_pool() {
+        let sqlite = DbUrl::Sqlite("x.sqlite".into());
+        let pg = DbUrl::Postgres("postgres://x".into());
+        let split = |db: &DbUrl, pool| {
+            let l = LaneCounts::for_database(db, pool);
+            (l.reads, l.writes, l.other)
+        };
+        assert_eq!(split(&sqlite, 4), (1, 1, 2));
+        assert_eq!(split(&pg, 8), (1, 4, 3));
+        // Every kind of work keeps a lane even on a pool of one connection.
+        assert_eq!(split(&pg, 1), (1, 1, 1));
+        assert_eq!(split(&sqlite, 0), (1, 1, 1));
     }
 }

@@ -1,80 +1,133 @@
-//! The update batcher: group commit for `user/updateCurrent`. Updates that arrive while
-//! earlier batches are being written wait here and go to the repository together, as one
-//! transaction with a savepoint each; every request still gets its own answer. With one batch
-//! in flight per writer, a burst costs a few commits instead of one per request (SQLite WAL
-//! `synchronous=FULL` and PostgreSQL `synchronous_commit=on` each pay an fsync per commit).
+//! Batchers in front of the repository. Jobs that arrive while earlier batches are at the
+//! database wait here and go to the repository together; every request still gets its own
+//! answer.
+//!
+//! - Updates (group commit): one transaction with a savepoint each. SQLite WAL
+//!   `synchronous=FULL` and PostgreSQL `synchronous_commit=on` each pay an fsync per commit, so
+//!   a burst costs a few commits instead of one per request.
+//! - Reads (`getCurrent`): one query for the users and one for their networks per batch. Under
+//!   load the profile was thread hand-offs, not queries: each request woke a repository thread
+//!   and then the actix thread again. A batch pays that once.
+//!
+//! Each batcher has repository lanes of its own and keeps at most one batch per lane at the
+//! database; that bound is what lets the next batch form.
 
+use std::marker::PhantomData;
+
+use actix::dev::ToEnvelope;
 use actix::fut::wrap_future;
 use actix::{
-    Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, ResponseFuture, Supervised,
+    Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, ResponseFuture, Supervised,
 };
 use tokio::sync::oneshot;
 
-use super::messages::{UpdateBatch, UpdateCurrent};
+use super::lanes::RepoLanes;
 use super::repo::RepoActor;
 use super::supervise::{catch, inject, FaultPlan, FaultSite};
-use crate::db::user_repo::UpdateJob;
 use crate::error::ServiceError;
 
-/// Most updates in one transaction.
+/// Most jobs in one batch.
 const MAX_BATCH: usize = 256;
 
-type Reply = oneshot::Sender<Result<(), ServiceError>>;
+/// A repository message made of jobs that waited together; answers one outcome per job, in
+/// order, or one error for the whole batch.
+pub trait Batch:
+    Message<Result = Result<Vec<Result<Self::Output, ServiceError>>, ServiceError>> + Send + 'static
+{
+    /// One request's part.
+    type Job: Send + Unpin + 'static;
+    /// One request's outcome.
+    type Output: Send + 'static;
+    /// Names the batcher in logs.
+    const NAME: &'static str;
+    /// Where a test may inject a panic into this batcher.
+    const FAULT_SITE: FaultSite;
+    /// The message for the repository.
+    fn of(jobs: Vec<Self::Job>) -> Self;
+}
 
-/// Collects updates and writes them in batches.
-pub struct UpdateBatcher {
-    repo: Addr<RepoActor>,
-    waiting: Vec<(UpdateJob, Reply)>,
+/// Batcher: one job, answered when its batch is done.
+pub struct Enqueue<B: Batch>(pub B::Job);
+
+impl<B: Batch> Message for Enqueue<B> {
+    type Result = Result<B::Output, ServiceError>;
+}
+
+type Reply<B> = oneshot::Sender<Result<<B as Batch>::Output, ServiceError>>;
+
+/// Collects jobs of one kind and sends them to the repository in batches.
+pub struct Batcher<B: Batch> {
+    repo: RepoLanes,
+    waiting: Vec<(B::Job, Reply<B>)>,
     batches_in_flight: usize,
     max_batches_in_flight: usize,
     faults: FaultPlan,
+    kind: PhantomData<fn() -> B>,
 }
 
-impl UpdateBatcher {
-    /// A batcher writing through `repo` with at most `writers` batches at once (1 for SQLite,
-    /// which has a single writer anyway).
-    pub fn new(repo: Addr<RepoActor>, writers: usize, faults: FaultPlan) -> UpdateBatcher {
-        UpdateBatcher {
+impl<B: Batch> Batcher<B>
+where
+    RepoActor: Handler<B>,
+    <RepoActor as Actor>::Context: ToEnvelope<RepoActor, B>,
+{
+    /// A batcher with lanes of its own: one batch at a time per lane.
+    pub fn new(repo: RepoLanes, faults: FaultPlan) -> Batcher<B> {
+        Batcher {
+            max_batches_in_flight: repo.len().max(1),
             repo,
             waiting: Vec::new(),
             batches_in_flight: 0,
-            max_batches_in_flight: writers.max(1),
             faults,
+            kind: PhantomData,
         }
     }
 
     fn flush(&mut self, ctx: &mut Context<Self>) {
         while self.batches_in_flight < self.max_batches_in_flight && !self.waiting.is_empty() {
             let take = self.waiting.len().min(MAX_BATCH);
-            let (jobs, replies): (Vec<UpdateJob>, Vec<Reply>) = self.waiting.drain(..take).unzip();
+            let (jobs, replies): (Vec<B::Job>, Vec<Reply<B>>) = self.waiting.drain(..take).unzip();
             self.batches_in_flight += 1;
-            let sent = self.repo.send(UpdateBatch(jobs));
-            ctx.spawn(wrap_future::<_, Self>(sent).map(move |result, act, ctx| {
+            log::trace!(target: "dh::batcher", "{}: batch of {take}", B::NAME);
+            let sent = self.repo.ask(B::of(jobs));
+            ctx.spawn(wrap_future::<_, Self>(sent).map(move |outcomes, act, ctx| {
                 act.batches_in_flight = act.batches_in_flight.saturating_sub(1);
-                let outcomes = result.unwrap_or_else(|e| {
-                    log::error!(target: "dh::batcher", "repository did not answer: {e}");
-                    Err(ServiceError::Internal)
-                });
-                match outcomes {
-                    Ok(list) if list.len() == replies.len() => {
-                        for (reply, outcome) in replies.into_iter().zip(list) {
-                            let _ = reply.send(outcome);
-                        }
-                    }
-                    Ok(_) => replies
-                        .into_iter()
-                        .for_each(|r| drop(r.send(Err(ServiceError::Internal)))),
-                    Err(e) => replies
-                        .into_iter()
-                        .for_each(|r| drop(r.send(Err(e.clone())))),
-                }
+                answer::<B>(replies, outcomes);
                 act.flush(ctx);
             }));
         }
     }
 }
 
-impl Actor for UpdateBatcher {
+/// Hands each waiting request its own outcome.
+fn answer<B: Batch>(
+    replies: Vec<Reply<B>>,
+    outcomes: Result<Vec<Result<B::Output, ServiceError>>, ServiceError>,
+) {
+    match outcomes {
+        Ok(list) if list.len() == replies.len() => {
+            for (reply, outcome) in replies.into_iter().zip(list) {
+                let _ = reply.send(outcome);
+            }
+        }
+        Ok(list) => {
+            log::error!(target: "dh::batcher", "{}: {} outcomes for {} jobs", B::NAME, list.len(), replies.len());
+            for reply in replies {
+                let _ = reply.send(Err(ServiceError::Internal));
+            }
+        }
+        Err(e) => {
+            for reply in replies {
+                let _ = reply.send(Err(e.clone()));
+            }
+        }
+    }
+}
+
+impl<B: Batch> Actor for Batcher<B>
+where
+    RepoActor: Handler<B>,
+    <RepoActor as Actor>::Context: ToEnvelope<RepoActor, B>,
+{
     type Context = Context<Self>;
 
     fn started(&mut self, ctx: &mut Self::Context) {
@@ -82,11 +135,15 @@ impl Actor for UpdateBatcher {
     }
 }
 
-impl Supervised for UpdateBatcher {
+impl<B: Batch> Supervised for Batcher<B>
+where
+    RepoActor: Handler<B>,
+    <RepoActor as Actor>::Context: ToEnvelope<RepoActor, B>,
+{
     fn restarting(&mut self, _: &mut Self::Context) {
         // Batches in flight were dropped with the context: their requests get 500 (their reply
         // senders are gone); the waiting ones are answered 500 too, then we start clean.
-        log::warn!(target: "dh::batcher", "update batcher restarting");
+        log::warn!(target: "dh::batcher", "{} batcher restarting", B::NAME);
         for (_, reply) in self.waiting.drain(..) {
             let _ = reply.send(Err(ServiceError::Internal));
         }
@@ -94,13 +151,17 @@ impl Supervised for UpdateBatcher {
     }
 }
 
-impl Handler<UpdateCurrent> for UpdateBatcher {
-    type Result = ResponseFuture<Result<(), ServiceError>>;
+impl<B: Batch> Handler<Enqueue<B>> for Batcher<B>
+where
+    RepoActor: Handler<B>,
+    <RepoActor as Actor>::Context: ToEnvelope<RepoActor, B>,
+{
+    type Result = ResponseFuture<Result<B::Output, ServiceError>>;
 
-    fn handle(&mut self, msg: UpdateCurrent, ctx: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: Enqueue<B>, ctx: &mut Self::Context) -> Self::Result {
         let (tx, rx) = oneshot::channel();
-        let (accepted, restart) = catch("update batcher", || {
-            inject(&self.faults, FaultSite::Batcher);
+        let (accepted, restart) = catch(B::NAME, || {
+            inject(&self.faults, B::FAULT_SITE);
             self.waiting.push((msg.0, tx));
             self.flush(ctx);
             Ok(())

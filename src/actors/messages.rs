@@ -3,6 +3,8 @@
 
 use actix::Message;
 
+use super::batcher::Batch;
+use super::supervise::FaultSite;
 use crate::auth::jwt::Claims;
 use crate::auth::password::StoredPassword;
 use crate::db::user_repo::{CurrentUser, UpdateJob};
@@ -33,23 +35,36 @@ pub struct BindSession {
     pub claims: Claims,
 }
 
-/// Repository: the active user `user_id` with its networks.
+/// Repository: the users of `getCurrent` requests that waited together, with their networks;
+/// one outcome per id (401 for a user that is gone or not active).
 #[derive(Debug, Message)]
-#[rtype(result = "Result<CurrentUser, ServiceError>")]
-pub struct GetCurrent {
-    /// From the verified claims.
-    pub user_id: i64,
-}
+#[rtype(result = "Result<Vec<Result<CurrentUser, ServiceError>>, ServiceError>")]
+pub struct LoadBatch(pub Vec<i64>);
 
-/// Update batcher: apply a partial update to the active user (see [`UpdateBatch`]).
-#[derive(Message)]
-#[rtype(result = "Result<(), ServiceError>")]
-pub struct UpdateCurrent(pub UpdateJob);
+impl Batch for LoadBatch {
+    type Job = i64;
+    type Output = CurrentUser;
+    const NAME: &'static str = "read";
+    const FAULT_SITE: FaultSite = FaultSite::Reads;
+    fn of(jobs: Vec<i64>) -> Self {
+        LoadBatch(jobs)
+    }
+}
 
 /// Repository: apply the updates that waited together in one transaction; one outcome each.
 #[derive(Message)]
 #[rtype(result = "Result<Vec<Result<(), ServiceError>>, ServiceError>")]
 pub struct UpdateBatch(pub Vec<UpdateJob>);
+
+impl Batch for UpdateBatch {
+    type Job = UpdateJob;
+    type Output = ();
+    const NAME: &'static str = "update";
+    const FAULT_SITE: FaultSite = FaultSite::Updates;
+    fn of(jobs: Vec<UpdateJob>) -> Self {
+        UpdateBatch(jobs)
+    }
+}
 
 /// Repository: record a successful `authenticate` or `token/refresh`; answers whether the
 /// user is active (an inactive user is left untouched).

@@ -17,6 +17,7 @@ pub mod auth;
 pub mod batcher;
 pub mod hasher;
 pub mod ingest;
+pub mod lanes;
 pub mod messages;
 pub mod pipeline;
 pub mod publisher;

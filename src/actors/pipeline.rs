@@ -9,13 +9,13 @@ use actix::{Actor, Addr, Handler, Message};
 use serde_json::{Map, Value};
 
 use super::auth::AuthActor;
-use super::batcher::UpdateBatcher;
+use super::batcher::{Batcher, Enqueue};
 use super::hasher::HasherActor;
+use super::lanes::RepoLanes;
 use super::messages::{
-    Authorize, BindSession, GetCurrent, HashPassword, Publish, RecordAuthentication, UpdateCurrent,
+    Authorize, BindSession, HashPassword, LoadBatch, Publish, RecordAuthentication, UpdateBatch,
 };
 use super::publisher::PublisherActor;
-use super::repo::RepoActor;
 use super::tokens::{self, TokenPolicy};
 use crate::db::model::UserChanges;
 use crate::db::user_repo::UpdateJob;
@@ -36,12 +36,14 @@ pub struct Peers {
     pub policy: TokenPolicy,
     /// Tokens, sessions, permissions.
     pub auth: Addr<AuthActor>,
-    /// Queries.
-    pub repo: Addr<RepoActor>,
+    /// Logins and other single queries.
+    pub repo: RepoLanes,
     /// Password hashing.
     pub hasher: Addr<HasherActor>,
+    /// Batched `getCurrent` reads.
+    pub reads: Addr<Batcher<LoadBatch>>,
     /// Group commit of updates.
-    pub updates: Addr<UpdateBatcher>,
+    pub updates: Addr<Batcher<UpdateBatch>>,
     /// Answers.
     pub publisher: Addr<PublisherActor>,
 }
@@ -98,7 +100,7 @@ async fn execute(
     let user_id = claims.u.ok_or(ServiceError::Unauthorized)?;
     match request.action {
         Action::GetCurrentUser => {
-            let current = ask(&peers.repo, GetCurrent { user_id }).await?;
+            let current = ask(&peers.reads, Enqueue::<LoadBatch>(user_id)).await?;
             let mut fields = Map::new();
             fields.insert("current".into(), current_user_json(&current));
             Ok(fields)
@@ -112,11 +114,11 @@ async fn execute(
                 changes,
                 needs_admin,
             };
-            ask(&peers.updates, UpdateCurrent(job)).await?;
+            ask(&peers.updates, Enqueue::<UpdateBatch>(job)).await?;
             Ok(Map::new())
         }
         Action::Authenticate => {
-            if !ask(&peers.repo, RecordAuthentication { user_id }).await? {
+            if !peers.repo.ask(RecordAuthentication { user_id }).await? {
                 return Err(ServiceError::InvalidCredentials);
             }
             // On the MQTT 5 topic the publisher is unverified: check the token, keep no session.

@@ -1,10 +1,11 @@
-//! The user-repository actor: diesel over the r2d2 pool on a `SyncArbiter` with one thread per
-//! pooled connection, so blocking database work never runs where MQTT is driven.
+//! The user-repository actor: diesel over the r2d2 pool. Each instance runs alone on its own
+//! arbiter thread (a lane, see [`super::lanes`]), so its blocking database work never runs
+//! where MQTT is driven.
 
-use actix::{Actor, Handler, SyncContext};
+use actix::{Actor, Context, Handler, Supervised};
 
 use super::messages::{
-    FindLogin, GetCurrent, LoadUser, RecordAuthentication, RecordLoginFailure, RecordLoginSuccess,
+    FindLogin, LoadBatch, LoadUser, RecordAuthentication, RecordLoginFailure, RecordLoginSuccess,
     UpdateBatch,
 };
 use super::supervise::{guarded, inject, FaultPlan, FaultSite};
@@ -53,19 +54,35 @@ impl RepoActor {
 }
 
 impl Actor for RepoActor {
-    type Context = SyncContext<Self>;
+    type Context = Context<Self>;
 }
 
-impl Handler<GetCurrent> for RepoActor {
-    type Result = Result<CurrentUser, ServiceError>;
+impl Supervised for RepoActor {
+    fn restarting(&mut self, _: &mut Self::Context) {
+        // The actor holds no connection between messages: nothing to repair.
+        log::warn!(target: "dh::repo", "repository actor restarting");
+    }
+}
 
-    fn handle(&mut self, msg: GetCurrent, ctx: &mut Self::Context) -> Self::Result {
+impl Handler<LoadBatch> for RepoActor {
+    type Result = Result<Vec<Result<CurrentUser, ServiceError>>, ServiceError>;
+
+    fn handle(&mut self, msg: LoadBatch, ctx: &mut Self::Context) -> Self::Result {
         guarded(ctx, "repository", || {
-            self.with_conn("user/getCurrent", |c| {
-                user_repo::load_current(c, msg.user_id)
-            })?
-            .filter(|cur| cur.user.is_active())
-            .ok_or(ServiceError::Unauthorized)
+            let found = self.with_conn("user/getCurrent", |c| {
+                user_repo::load_current_many(c, &msg.0)
+            })?;
+            Ok(msg
+                .0
+                .iter()
+                .map(|id| {
+                    found
+                        .get(id)
+                        .filter(|cur| cur.user.is_active())
+                        .cloned()
+                        .ok_or(ServiceError::Unauthorized)
+                })
+                .collect())
         })
     }
 }

@@ -26,15 +26,20 @@ pub enum FaultSite {
     /// The publisher actor.
     Publisher = 4,
     /// The update batcher.
-    Batcher = 5,
+    Updates = 5,
+    /// The read batcher.
+    Reads = 6,
 }
+
+/// How many [`FaultSite`]s there are.
+const FAULT_SITES: usize = FaultSite::Reads as usize + 1;
 
 /// A test-only fault plan: "panic in the next N messages handled at this site". It is only
 /// reachable through the library API (`service::run`), never from the command line or the
 /// configuration, so a deployed service cannot be told to panic.
 #[derive(Debug, Default)]
 pub struct Faults {
-    armed: [AtomicU32; 6],
+    armed: [AtomicU32; FAULT_SITES],
 }
 
 impl Faults {

@@ -67,13 +67,12 @@ pub async fn login(
     body: &Map<String, Value>,
 ) -> Result<Map<String, Value>, ServiceError> {
     let request = parse_login(body)?;
-    let found = ask(
-        &peers.repo,
-        FindLogin {
+    let found = peers
+        .repo
+        .ask(FindLogin {
             login: request.login,
-        },
-    )
-    .await?;
+        })
+        .await?;
     // Locked or disabled is checked before the password and costs no attempt (DeviceHive).
     if found.as_ref().is_some_and(|u| !is_active(u)) {
         return Err(ServiceError::UserLocked);
@@ -94,7 +93,7 @@ pub async fn login(
     };
     let user_id = user.user.id;
     if !verification.matches {
-        ask(&peers.repo, RecordLoginFailure { user_id }).await?;
+        peers.repo.ask(RecordLoginFailure { user_id }).await?;
         return Err(ServiceError::InvalidCredentials);
     }
     let upgrade = match (
@@ -108,7 +107,11 @@ pub async fn login(
         }
         _ => None,
     };
-    if !ask(&peers.repo, RecordLoginSuccess { user_id, upgrade }).await? {
+    if !peers
+        .repo
+        .ask(RecordLoginSuccess { user_id, upgrade })
+        .await?
+    {
         return Err(ServiceError::UserLocked);
     }
     let now = now_ms();
@@ -133,7 +136,7 @@ pub async fn refresh(
     let token = parse_refresh(body)?;
     let claims = ask(&peers.auth, VerifyRefresh { token }).await?;
     let user_id = claims.u.ok_or(ServiceError::Unauthorized)?;
-    if !ask(&peers.repo, RecordAuthentication { user_id }).await? {
+    if !peers.repo.ask(RecordAuthentication { user_id }).await? {
         return Err(ServiceError::Unauthorized);
     }
     let access = Claims {
@@ -158,18 +161,19 @@ pub async fn create(
 ) -> Result<Map<String, Value>, ServiceError> {
     let request = parse_create(body)?;
     let caller_id = caller_claims.u.ok_or(ServiceError::Unauthorized)?;
-    let caller = ask(&peers.repo, LoadUser { user_id: caller_id })
+    let caller = peers
+        .repo
+        .ask(LoadUser { user_id: caller_id })
         .await?
         .filter(is_active)
         .ok_or(ServiceError::Unauthorized)?;
-    let target = ask(
-        &peers.repo,
-        LoadUser {
+    let target = peers
+        .repo
+        .ask(LoadUser {
             user_id: request.user_id,
-        },
-    )
-    .await?
-    .ok_or(ServiceError::UserNotFound(request.user_id))?;
+        })
+        .await?
+        .ok_or(ServiceError::UserNotFound(request.user_id))?;
     if !is_active(&target) {
         return Err(ServiceError::TargetUserLocked);
     }

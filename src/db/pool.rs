@@ -107,7 +107,16 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PgSetup {
         // `PgConnection::establish` already does this; repeated so the guarantee does not rest
         // on that detail (tests/it/compat.rs checks the round trip on a non-UTC server).
         conn.batch_execute("SET TIME ZONE 'UTC'")
-            .map_err(diesel::r2d2::Error::QueryError)
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        // Generic plans: every query here is a key lookup or a one-row update, for which the
+        // generic plan is the custom one. Left to choose, PostgreSQL re-plans the batched
+        // `getCurrent` join (`id = ANY($1)`) on every execution, and planning cost more than
+        // the query. Per session, so a DeviceHive server sharing the database is unaffected;
+        // a server older than 12 lacks the setting and just keeps its default.
+        if let Err(e) = conn.batch_execute("SET plan_cache_mode = force_generic_plan") {
+            log::debug!(target: "dh::db", "plan_cache_mode not set: {e}");
+        }
+        Ok(())
     }
 }
 

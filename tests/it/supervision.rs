@@ -122,10 +122,12 @@ fn each_actor_restarts_alone_after_a_panic() -> crate::support::TestResult {
     let cases = [
         (FaultSite::Ingest, get.clone(), 1),
         (FaultSite::Auth, get.clone(), 1),
-        // More panics than the repository has threads: each thread must be replaced.
+        // Panics in a row on one repository lane: its actor must be restarted each time.
         (FaultSite::Repo, set_data.clone(), 3),
+        (FaultSite::Repo, get.clone(), 2),
         (FaultSite::Hasher, set_password, 1),
-        (FaultSite::Batcher, set_data.clone(), 1),
+        (FaultSite::Updates, set_data.clone(), 1),
+        (FaultSite::Reads, get.clone(), 1),
         (FaultSite::Publisher, get.clone(), 1),
     ];
     let hash_before = h.db.user(h.user_id).password_hash;
@@ -160,7 +162,7 @@ fn each_actor_restarts_alone_after_a_panic() -> crate::support::TestResult {
 fn failed_requests_change_nothing() -> crate::support::TestResult {
     let h = Harness::start();
     let hash_before = h.db.user(h.user_id).password_hash;
-    for site in [FaultSite::Repo, FaultSite::Hasher, FaultSite::Batcher] {
+    for site in [FaultSite::Repo, FaultSite::Hasher, FaultSite::Updates] {
         h.faults.arm(site, 1);
         let failed = h
             .client

@@ -1,0 +1,102 @@
+//! Repository lanes: each a [`RepoActor`] alone on its own arbiter thread, supervised there.
+//! A lane's handlers block that thread only. Separate lane sets serve reads, update batches
+//! and everything else, so a slow login query never delays a `getCurrent` batch.
+//!
+//! Why not a `SyncArbiter`: its threads share a crossbeam queue and spin and `sched_yield`
+//! before sleeping; on a busy two-core machine that cost about 25 µs of CPU per request
+//! (measured with `dh-bench`, see the README's performance section). A lane sleeps on its
+//! runtime's event loop and is woken once per message.
+
+use std::future::Future;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+
+use actix::dev::ToEnvelope;
+use actix::{Actor, Addr, Arbiter, ArbiterHandle, Handler, Message, Supervisor};
+
+use super::pipeline::ask;
+use super::repo::RepoActor;
+use crate::error::ServiceError;
+
+struct Lane {
+    addr: Addr<RepoActor>,
+    arbiter: ArbiterHandle,
+    /// Messages sent to this lane and not yet answered.
+    load: AtomicUsize,
+}
+
+/// A set of repository lanes; a message goes to the least loaded.
+#[derive(Clone)]
+pub struct RepoLanes {
+    lanes: Arc<[Lane]>,
+}
+
+/// Counts a message on its lane until answered, also when the asker gives up waiting.
+struct Pending<'a>(&'a AtomicUsize);
+
+impl Drop for Pending<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+impl RepoLanes {
+    /// Starts `count` lanes (at least one), each running an actor made by `make`.
+    pub fn start(count: usize, make: impl Fn() -> RepoActor + Clone + Send + 'static) -> RepoLanes {
+        let lanes: Vec<Lane> = (0..count.max(1))
+            .map(|_| {
+                let arbiter = Arbiter::new().handle();
+                let make = make.clone();
+                let addr = Supervisor::start_in_arbiter(&arbiter, move |_| make());
+                Lane {
+                    addr,
+                    arbiter,
+                    load: AtomicUsize::new(0),
+                }
+            })
+            .collect();
+        RepoLanes {
+            lanes: lanes.into(),
+        }
+    }
+
+    /// How many lanes there are.
+    pub fn len(&self) -> usize {
+        self.lanes.len()
+    }
+
+    /// Always false: a lane set has at least one lane.
+    pub fn is_empty(&self) -> bool {
+        self.lanes.is_empty()
+    }
+
+    /// Sends `msg` to the least loaded lane and waits for its answer; a lane that is gone
+    /// answers 500.
+    pub fn ask<M, T>(&self, msg: M) -> impl Future<Output = Result<T, ServiceError>> + 'static
+    where
+        RepoActor: Handler<M>,
+        <RepoActor as Actor>::Context: ToEnvelope<RepoActor, M>,
+        M: Message<Result = Result<T, ServiceError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let lanes = Arc::clone(&self.lanes);
+        async move {
+            let Some(lane) = lanes
+                .iter()
+                .min_by_key(|lane| lane.load.load(Ordering::Relaxed))
+            else {
+                return Err(ServiceError::Internal);
+            };
+            lane.load.fetch_add(1, Ordering::Relaxed);
+            let _pending = Pending(&lane.load);
+            ask(&lane.addr, msg).await
+        }
+    }
+
+    /// Stops the lanes' threads once they have handled what is queued.
+    pub fn stop(&self) {
+        for lane in self.lanes.iter() {
+            lane.arbiter.stop();
+        }
+    }
+}
