@@ -199,6 +199,38 @@ pub struct UpdateJob {
     pub needs_admin: bool,
 }
 
+/// One update's checks and write, inside the batch's transaction; compiled for both backends.
+macro_rules! apply_update {
+    ($c:ident, $job:ident) => {{
+        let user = dh_user::table
+            .find($job.user_id)
+            .select(UserRow::as_select())
+            .first($c)
+            .optional()?
+            .filter(UserRow::is_active)
+            .ok_or(TxError::Rejected(UpdateRejection::NotActive))?;
+        if $job.needs_admin && Role::from_ordinal(user.role.into()) != Some(Role::Admin) {
+            return Err(TxError::Rejected(UpdateRejection::AdminRequired));
+        }
+        if let Some(login) = &$job.changes.login {
+            let taken = dh_user::table
+                .filter(dh_user::login.eq(login).and(dh_user::id.ne($job.user_id)))
+                .select(dh_user::id)
+                .first::<i64>($c)
+                .optional()?;
+            if taken.is_some() {
+                return Err(TxError::Rejected(UpdateRejection::LoginTaken));
+            }
+        }
+        if !$job.changes.is_empty() {
+            diesel::update(dh_user::table.find($job.user_id))
+                .set($job.changes.clone())
+                .execute($c)?;
+        }
+        Ok(())
+    }};
+}
+
 /// Applies a batch of `user/updateCurrent`s in one write transaction (group commit: one
 /// commit, one fsync, for every update waiting), each inside its own savepoint so a refused
 /// update changes nothing and does not disturb the others. Per update: the user must be
@@ -212,34 +244,15 @@ pub fn update_current_batch(
     write_transaction!(conn, |c| {
         let mut outcomes = Vec::with_capacity(jobs.len());
         for job in jobs {
-            let one = c.transaction(|c| -> Result<(), TxError> {
-                let user = dh_user::table
-                    .find(job.user_id)
-                    .select(UserRow::as_select())
-                    .first(c)
-                    .optional()?
-                    .filter(UserRow::is_active)
-                    .ok_or(TxError::Rejected(UpdateRejection::NotActive))?;
-                if job.needs_admin && Role::from_ordinal(user.role.into()) != Some(Role::Admin) {
-                    return Err(TxError::Rejected(UpdateRejection::AdminRequired));
-                }
-                if let Some(login) = &job.changes.login {
-                    let taken = dh_user::table
-                        .filter(dh_user::login.eq(login).and(dh_user::id.ne(job.user_id)))
-                        .select(dh_user::id)
-                        .first::<i64>(c)
-                        .optional()?;
-                    if taken.is_some() {
-                        return Err(TxError::Rejected(UpdateRejection::LoginTaken));
-                    }
-                }
-                if !job.changes.is_empty() {
-                    diesel::update(dh_user::table.find(job.user_id))
-                        .set(job.changes.clone())
-                        .execute(c)?;
-                }
-                Ok(())
-            });
+            // A savepoint only where a statement may fail and be recovered from: a login
+            // change can hit the unique index (and on PostgreSQL any error aborts the whole
+            // transaction). Otherwise the one UPDATE is atomic by itself and the checks before
+            // it write nothing; a savepoint would cost two more statements per update.
+            let apply = |c: &mut _| -> Result<(), TxError> { apply_update!(c, job) };
+            let one = match job.changes.login {
+                Some(_) => c.transaction(apply),
+                None => apply(c),
+            };
             outcomes.push(match one {
                 Ok(()) => Ok(()),
                 Err(TxError::Rejected(why)) => Err(why),
@@ -247,7 +260,7 @@ pub fn update_current_batch(
                 Err(TxError::Db(DieselError::DatabaseError(
                     DatabaseErrorKind::UniqueViolation,
                     _,
-                ))) => Err(UpdateRejection::LoginTaken),
+                ))) if job.changes.login.is_some() => Err(UpdateRejection::LoginTaken),
                 Err(TxError::Db(e)) => return Err(e),
             });
         }
