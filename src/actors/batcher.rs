@@ -10,9 +10,8 @@
 //!   and then the actix thread again. A batch pays that once.
 //!
 //! Each batcher has repository lanes of its own and keeps at most one batch per lane at the
-//! database; that bound is what lets the next batch form.
-
-use std::marker::PhantomData;
+//! database; that bound is what lets the next batch form. A job's lane is chosen by the row
+//! it touches (the user), never by which lane is free.
 
 use actix::dev::ToEnvelope;
 use actix::fut::wrap_future;
@@ -44,6 +43,10 @@ pub trait Batch:
     const FAULT_SITE: FaultSite;
     /// The message for the repository.
     fn of(jobs: Vec<Self::Job>) -> Self;
+    /// Which lane a job goes to (modulo the lane count). Jobs on the same rows share a lane,
+    /// so batches on different lanes never wait on each other's row locks and cannot
+    /// deadlock by locking two rows in opposite orders.
+    fn partition(job: &Self::Job) -> u64;
 }
 
 /// Batcher: one job, answered when its batch is done.
@@ -55,14 +58,17 @@ impl<B: Batch> Message for Enqueue<B> {
 
 type Reply<B> = oneshot::Sender<Result<<B as Batch>::Output, ServiceError>>;
 
+/// Jobs waiting for one lane, and whether that lane has a batch at the database.
+struct LaneQueue<B: Batch> {
+    waiting: Vec<(B::Job, Reply<B>)>,
+    busy: bool,
+}
+
 /// Collects jobs of one kind and sends them to the repository in batches.
 pub struct Batcher<B: Batch> {
     repo: RepoLanes,
-    waiting: Vec<(B::Job, Reply<B>)>,
-    batches_in_flight: usize,
-    max_batches_in_flight: usize,
+    lanes: Vec<LaneQueue<B>>,
     faults: FaultPlan,
-    kind: PhantomData<fn() -> B>,
 }
 
 impl<B: Batch> Batcher<B>
@@ -72,25 +78,41 @@ where
 {
     /// A batcher with lanes of its own: one batch at a time per lane.
     pub fn new(repo: RepoLanes, faults: FaultPlan) -> Batcher<B> {
+        let lanes = (0..repo.len())
+            .map(|_| LaneQueue {
+                waiting: Vec::new(),
+                busy: false,
+            })
+            .collect();
         Batcher {
-            max_batches_in_flight: repo.len().max(1),
             repo,
-            waiting: Vec::new(),
-            batches_in_flight: 0,
+            lanes,
             faults,
-            kind: PhantomData,
+        }
+    }
+
+    fn enqueue(&mut self, job: B::Job, reply: Reply<B>) {
+        let count = self.lanes.len().max(1) as u64;
+        let index = (B::partition(&job) % count) as usize;
+        if let Some(lane) = self.lanes.get_mut(index) {
+            lane.waiting.push((job, reply));
         }
     }
 
     fn flush(&mut self, ctx: &mut Context<Self>) {
-        while self.batches_in_flight < self.max_batches_in_flight && !self.waiting.is_empty() {
-            let take = self.waiting.len().min(MAX_BATCH);
-            let (jobs, replies): (Vec<B::Job>, Vec<Reply<B>>) = self.waiting.drain(..take).unzip();
-            self.batches_in_flight += 1;
-            log::trace!(target: "dh::batcher", "{}: batch of {take}", B::NAME);
-            let sent = self.repo.ask(B::of(jobs));
+        for (index, lane) in self.lanes.iter_mut().enumerate() {
+            if lane.busy || lane.waiting.is_empty() {
+                continue;
+            }
+            let take = lane.waiting.len().min(MAX_BATCH);
+            let (jobs, replies): (Vec<B::Job>, Vec<Reply<B>>) = lane.waiting.drain(..take).unzip();
+            lane.busy = true;
+            log::trace!(target: "dh::batcher", "{}: batch of {take} on lane {index}", B::NAME);
+            let sent = self.repo.ask_on(index, B::of(jobs));
             ctx.spawn(wrap_future::<_, Self>(sent).map(move |outcomes, act, ctx| {
-                act.batches_in_flight = act.batches_in_flight.saturating_sub(1);
+                if let Some(lane) = act.lanes.get_mut(index) {
+                    lane.busy = false;
+                }
                 answer::<B>(replies, outcomes);
                 act.flush(ctx);
             }));
@@ -144,10 +166,12 @@ where
         // Batches in flight were dropped with the context: their requests get 500 (their reply
         // senders are gone); the waiting ones are answered 500 too, then we start clean.
         log::warn!(target: "dh::batcher", "{} batcher restarting", B::NAME);
-        for (_, reply) in self.waiting.drain(..) {
-            let _ = reply.send(Err(ServiceError::Internal));
+        for lane in &mut self.lanes {
+            for (_, reply) in lane.waiting.drain(..) {
+                let _ = reply.send(Err(ServiceError::Internal));
+            }
+            lane.busy = false;
         }
-        self.batches_in_flight = 0;
     }
 }
 
@@ -162,7 +186,7 @@ where
         let (tx, rx) = oneshot::channel();
         let (accepted, restart) = catch(B::NAME, || {
             inject(&self.faults, B::FAULT_SITE);
-            self.waiting.push((msg.0, tx));
+            self.enqueue(msg.0, tx);
             self.flush(ctx);
             Ok(())
         });

@@ -32,11 +32,16 @@ pub struct RepoLanes {
 }
 
 /// Counts a message on its lane until answered, also when the asker gives up waiting.
-struct Pending<'a>(&'a AtomicUsize);
+struct Pending {
+    lanes: Arc<[Lane]>,
+    index: usize,
+}
 
-impl Drop for Pending<'_> {
+impl Drop for Pending {
     fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::Relaxed);
+        if let Some(lane) = self.lanes.get(self.index) {
+            lane.load.fetch_sub(1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -79,17 +84,43 @@ impl RepoLanes {
         M: Message<Result = Result<T, ServiceError>> + Send + 'static,
         T: Send + 'static,
     {
-        let lanes = Arc::clone(&self.lanes);
+        let least_loaded = self
+            .lanes
+            .iter()
+            .enumerate()
+            .min_by_key(|(_, lane)| lane.load.load(Ordering::Relaxed))
+            .map_or(0, |(index, _)| index);
+        self.ask_on(least_loaded, msg)
+    }
+
+    /// Sends `msg` to lane `index` (modulo the lane count) and waits for its answer.
+    pub fn ask_on<M, T>(
+        &self,
+        index: usize,
+        msg: M,
+    ) -> impl Future<Output = Result<T, ServiceError>> + 'static
+    where
+        RepoActor: Handler<M>,
+        <RepoActor as Actor>::Context: ToEnvelope<RepoActor, M>,
+        M: Message<Result = Result<T, ServiceError>> + Send + 'static,
+        T: Send + 'static,
+    {
+        let index = index % self.lanes.len().max(1);
+        let pending = self.lanes.get(index).map(|lane| {
+            lane.load.fetch_add(1, Ordering::Relaxed);
+            Pending {
+                lanes: Arc::clone(&self.lanes),
+                index,
+            }
+        });
         async move {
-            let Some(lane) = lanes
-                .iter()
-                .min_by_key(|lane| lane.load.load(Ordering::Relaxed))
-            else {
+            let Some(pending) = pending else {
                 return Err(ServiceError::Internal);
             };
-            lane.load.fetch_add(1, Ordering::Relaxed);
-            let _pending = Pending(&lane.load);
-            ask(&lane.addr, msg).await
+            match pending.lanes.get(pending.index) {
+                Some(lane) => ask(&lane.addr, msg).await,
+                None => Err(ServiceError::Internal),
+            }
         }
     }
 

@@ -49,6 +49,9 @@ impl Batch for LoadBatch {
     fn of(jobs: Vec<i64>) -> Self {
         LoadBatch(jobs)
     }
+    fn partition(user_id: &i64) -> u64 {
+        user_id.unsigned_abs()
+    }
 }
 
 /// Repository: apply the updates that waited together in one transaction; one outcome each.
@@ -63,6 +66,9 @@ impl Batch for UpdateBatch {
     const FAULT_SITE: FaultSite = FaultSite::Updates;
     fn of(jobs: Vec<UpdateJob>) -> Self {
         UpdateBatch(jobs)
+    }
+    fn partition(job: &UpdateJob) -> u64 {
+        job.user_id.unsigned_abs()
     }
 }
 

@@ -7,6 +7,7 @@
 //! that SQLite writes can take `BEGIN IMMEDIATE` (a deferred transaction that reads then writes
 //! fails at once with "database is locked" when another writer got there first).
 
+pub mod combine;
 pub mod migrate;
 pub mod model;
 pub mod pool;

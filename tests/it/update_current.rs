@@ -6,7 +6,7 @@ use std::thread;
 use dh_mqtt_plugin::auth::password;
 use dh_mqtt_plugin::db::model::UserChanges;
 use dh_mqtt_plugin::db::user_repo::{self, UpdateJob, UpdateRejection};
-use dh_mqtt_plugin::model::Role;
+use dh_mqtt_plugin::model::{Role, UserStatus};
 use serde_json::{json, Value};
 
 use crate::both_backends;
@@ -41,6 +41,43 @@ both_backends! {
         let (ra, rb) = (db.user(a), db.user(b));
         assert_eq!((ra.data.as_deref(), rb.login.as_str(), rb.data, rb.intro_reviewed),
                    (Some("1"), "bob", None, Some(true)));
+        Ok(())
+    }
+
+    fn a_batch_keeps_request_order_when_combining_one_users_updates(backend) {
+        let db = crate::support::TestDb::new(backend);
+        let admin = db.add_user("alice", "secret1", Role::Admin);
+        let client = db.add_user("carol", "secret1", Role::Client);
+        let plain = |user_id, data: &str| UpdateJob {
+            user_id,
+            changes: UserChanges { data: Some(Some(data.into())), ..UserChanges::default() },
+            needs_admin: false,
+        };
+        let disable = |user_id| UpdateJob {
+            user_id,
+            changes: UserChanges { status: Some(UserStatus::Disabled.ordinal()), ..UserChanges::default() },
+            needs_admin: true,
+        };
+        let jobs = [
+            plain(admin, "1"),
+            plain(client, "a"),
+            disable(client),
+            disable(admin),
+            plain(admin, "2"),
+            plain(client, "b"),
+        ];
+        let outcomes = user_repo::update_current_batch(&mut db.conn(), &jobs)?;
+        assert_eq!(outcomes, vec![
+            Ok(()),
+            Ok(()),
+            Err(UpdateRejection::AdminRequired),
+            Ok(()),
+            Err(UpdateRejection::NotActive),
+            Ok(()),
+        ]);
+        let (a, c) = (db.user(admin), db.user(client));
+        assert_eq!((a.data.as_deref(), a.status), (Some("1"), UserStatus::Disabled.ordinal()));
+        assert_eq!((c.data.as_deref(), c.status), (Some("b"), UserStatus::Active.ordinal()));
         Ok(())
     }
 
