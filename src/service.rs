@@ -53,7 +53,10 @@ pub async fn run(
     let write_lanes = RepoLanes::start(lanes.writes, new_repo);
     let hasher = {
         let (scheme, faults) = (config.password_hash, faults.clone());
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        // Half the cores: Argon2 is pure CPU, and a login flood on every core would starve
+        // every other request (P5 in the README's performance section).
+        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let threads = (cores / 2).max(1);
         SyncArbiter::start(threads, move || HasherActor::new(scheme, faults.clone()))
     };
     let auth = {

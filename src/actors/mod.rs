@@ -3,8 +3,9 @@
 //! ```text
 //! Paho thread ─try_send─► IngestActor ──spawned pipeline task per request──┐
 //!                          (decode,       │ Authorize / BindSession ─► AuthActor
-//!                           admission)    │ GetCurrent / UpdateCurrent /
-//!                                         │   RecordAuthentication ─► RepoActor ×pool (SyncArbiter)
+//!                           admission)    │ getCurrent ─► Batcher<LoadBatch> ─► RepoActor lane
+//!                                         │ updateCurrent ─► Batcher<UpdateBatch> ─► write lanes
+//!                                         │ logins, authenticate ─► RepoActor lanes
 //!                                         │ HashPassword ──────────► HasherActor ×cores (SyncArbiter)
 //!                                         └ Publish ───────────────► PublisherActor ─► Paho
 //! ```
