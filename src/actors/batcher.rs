@@ -13,6 +13,8 @@
 //! database; that bound is what lets the next batch form. A job's lane is chosen by the row
 //! it touches (the user), never by which lane is free.
 
+use std::time::Duration;
+
 use actix::dev::ToEnvelope;
 use actix::fut::wrap_future;
 use actix::{
@@ -43,6 +45,9 @@ pub trait Batch:
     const FAULT_SITE: FaultSite;
     /// The message for the repository.
     fn of(jobs: Vec<Self::Job>) -> Self;
+    /// How long a lane is held after a batch under load so that more jobs join the next one;
+    /// `None` sends the next batch at once.
+    const LINGER: Option<Duration> = None;
     /// Which lane a job goes to (modulo the lane count). Jobs on the same rows share a lane,
     /// so batches on different lanes never wait on each other's row locks and cannot
     /// deadlock by locking two rows in opposite orders.
@@ -110,13 +115,29 @@ where
             log::trace!(target: "dh::batcher", "{}: batch of {take} on lane {index}", B::NAME);
             let sent = self.repo.ask_on(index, B::of(jobs));
             ctx.spawn(wrap_future::<_, Self>(sent).map(move |outcomes, act, ctx| {
-                if let Some(lane) = act.lanes.get_mut(index) {
-                    lane.busy = false;
-                }
                 answer::<B>(replies, outcomes);
-                act.flush(ctx);
+                act.lane_done(index, take, ctx);
             }));
         }
+    }
+
+    /// Frees a lane after a batch of `size`, or, under load (a batch of several and fewer
+    /// waiting now), holds it for [`Batch::LINGER`] first so the next batch is fuller.
+    fn lane_done(&mut self, index: usize, size: usize, ctx: &mut Context<Self>) {
+        let waiting = self.lanes.get(index).map_or(0, |lane| lane.waiting.len());
+        match B::LINGER.filter(|_| size >= 2 && waiting < size) {
+            Some(linger) => {
+                ctx.run_later(linger, move |act, ctx| act.free_lane(index, ctx));
+            }
+            None => self.free_lane(index, ctx),
+        }
+    }
+
+    fn free_lane(&mut self, index: usize, ctx: &mut Context<Self>) {
+        if let Some(lane) = self.lanes.get_mut(index) {
+            lane.busy = false;
+        }
+        self.flush(ctx);
     }
 }
 
