@@ -7,13 +7,12 @@ use std::time::{Duration, Instant};
 
 use actix::{Supervisor, SyncArbiter};
 
-use crate::actors::lanes::RepoLanes;
-
 use crate::actors::admission::Admission;
 use crate::actors::auth::AuthActor;
 use crate::actors::batcher::Batcher;
 use crate::actors::hasher::HasherActor;
 use crate::actors::ingest::{IngestActor, IngestSettings};
+use crate::actors::lanes::RepoLanes;
 use crate::actors::messages::{LoadBatch, UpdateBatch};
 use crate::actors::pipeline::Peers;
 use crate::actors::publisher::PublisherActor;
@@ -22,7 +21,7 @@ use crate::actors::supervise::FaultPlan;
 use crate::actors::tokens::TokenPolicy;
 use crate::auth::password::HashScheme;
 use crate::config::Config;
-use crate::db::DbPool;
+use crate::db::{DbPool, DbUrl};
 use crate::mqtt;
 
 /// How often draining checks whether in-flight requests are done.
@@ -48,7 +47,6 @@ pub async fn run(
         move || RepoActor::new(pool.clone(), max, faults.clone())
     };
     let repo = RepoLanes::start(lanes.other, new_repo.clone());
-    let repo_lanes = repo.clone();
     let read_lanes = RepoLanes::start(lanes.reads, new_repo.clone());
     let write_lanes = RepoLanes::start(lanes.writes, new_repo);
     let hasher = {
@@ -109,7 +107,7 @@ pub async fn run(
             Err(e) => log::warn!(target: "dh::service", "disconnect failed: {e}"),
         }
     }
-    for lanes in [&repo_lanes, &read_lanes, &write_lanes] {
+    for lanes in [&repo, &read_lanes, &write_lanes] {
         lanes.stop();
     }
     log::info!(target: "dh::service", "stopped; {}", admission.summary());
@@ -129,11 +127,11 @@ struct LaneCounts {
 }
 
 impl LaneCounts {
-    fn for_database(database: &crate::db::DbUrl, pool_size: u32) -> LaneCounts {
+    fn for_database(database: &DbUrl, pool_size: u32) -> LaneCounts {
         let pool = pool_size.max(1) as usize;
         let writes = match database {
-            crate::db::DbUrl::Sqlite(_) => 1,
-            crate::db::DbUrl::Postgres(_) => (pool / 2).max(1),
+            DbUrl::Sqlite(_) => 1,
+            DbUrl::Postgres(_) => (pool / 2).max(1),
         };
         LaneCounts {
             reads: 1,
@@ -178,7 +176,6 @@ pub async fn termination_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::DbUrl;
 
     #[test]
     fn lanes_split_the_pool() {

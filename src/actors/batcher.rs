@@ -2,12 +2,12 @@
 //! database wait here and go to the repository together; every request still gets its own
 //! answer.
 //!
-//! - Updates (group commit): one transaction with a savepoint each. SQLite WAL
-//!   `synchronous=FULL` and PostgreSQL `synchronous_commit=on` each pay an fsync per commit, so
-//!   a burst costs a few commits instead of one per request.
-//! - Reads (`getCurrent`): one query for the users and one for their networks per batch. Under
-//!   load the profile was thread hand-offs, not queries: each request woke a repository thread
-//!   and then the actix thread again. A batch pays that once.
+//! - Updates (group commit): one transaction per batch (see `update_current_batch`). SQLite
+//!   WAL `synchronous=FULL` and PostgreSQL `synchronous_commit=on` each pay an fsync per
+//!   commit, so a burst costs a few commits instead of one per request.
+//! - Reads (`getCurrent`): one joined query per batch (see `load_current_many`). Under load
+//!   the profile was thread hand-offs, not queries: each request woke a repository thread and
+//!   then the actix thread again. A batch pays that once.
 //!
 //! Each batcher has repository lanes of its own and keeps at most one batch per lane at the
 //! database; that bound is what lets the next batch form. A job's lane is chosen by the row

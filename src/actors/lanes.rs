@@ -37,6 +37,18 @@ struct Pending {
     index: usize,
 }
 
+impl Pending {
+    fn start(lanes: &Arc<[Lane]>, index: usize) -> Pending {
+        if let Some(lane) = lanes.get(index) {
+            lane.load.fetch_add(1, Ordering::Relaxed);
+        }
+        Pending {
+            lanes: Arc::clone(lanes),
+            index,
+        }
+    }
+}
+
 impl Drop for Pending {
     fn drop(&mut self) {
         if let Some(lane) = self.lanes.get(self.index) {
@@ -105,18 +117,8 @@ impl RepoLanes {
         M: Message<Result = Result<T, ServiceError>> + Send + 'static,
         T: Send + 'static,
     {
-        let index = index % self.lanes.len().max(1);
-        let pending = self.lanes.get(index).map(|lane| {
-            lane.load.fetch_add(1, Ordering::Relaxed);
-            Pending {
-                lanes: Arc::clone(&self.lanes),
-                index,
-            }
-        });
+        let pending = Pending::start(&self.lanes, index % self.lanes.len().max(1));
         async move {
-            let Some(pending) = pending else {
-                return Err(ServiceError::Internal);
-            };
             match pending.lanes.get(pending.index) {
                 Some(lane) => ask(&lane.addr, msg).await,
                 None => Err(ServiceError::Internal),

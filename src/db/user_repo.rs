@@ -70,11 +70,7 @@ pub fn find_by_login(conn: &mut DbConn, login: &str) -> QueryResult<Option<UserR
 
 /// Loads a user and its networks, or `None` if there is no such user.
 pub fn load_current(conn: &mut DbConn, id: i64) -> QueryResult<Option<CurrentUser>> {
-    let Some(user) = find_by_id(conn, id)? else {
-        return Ok(None);
-    };
-    let networks = networks_of(conn, id)?;
-    Ok(Some(CurrentUser { user, networks }))
+    Ok(load_current_many(conn, &[id])?.remove(&id))
 }
 
 /// Loads several users and their networks, whatever the users' status; ids that match no user
