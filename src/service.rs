@@ -66,12 +66,14 @@ pub async fn run(
         Supervisor::start(move |_| PublisherActor::new(client, faults))
     };
     let updates = {
-        let (lanes, faults) = (write_lanes.clone(), faults.clone());
-        Supervisor::start(move |_| Batcher::<UpdateBatch>::new(lanes, faults))
+        let (lanes, faults, pressure) =
+            (write_lanes.clone(), faults.clone(), Arc::clone(&admission));
+        Supervisor::start(move |_| Batcher::<UpdateBatch>::new(lanes, pressure, faults))
     };
     let reads = {
-        let (lanes, faults) = (read_lanes.clone(), faults.clone());
-        Supervisor::start(move |_| Batcher::<LoadBatch>::new(lanes, faults))
+        let (lanes, faults, pressure) =
+            (read_lanes.clone(), faults.clone(), Arc::clone(&admission));
+        Supervisor::start(move |_| Batcher::<LoadBatch>::new(lanes, pressure, faults))
     };
     let peers = Peers {
         reads,

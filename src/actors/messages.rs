@@ -47,6 +47,9 @@ impl Batch for LoadBatch {
     type Job = i64;
     type Output = CurrentUser;
     const NAME: &'static str = "read";
+    // A batch costs a round trip to the database and two thread hand-offs whatever its size;
+    // PostgreSQL spent ~55 µs per request on batches of ~2 at 16 × 4, ~13 µs with this wait.
+    const LINGER: Option<Duration> = Some(Duration::from_millis(1));
     const FAULT_SITE: FaultSite = FaultSite::Reads;
     fn of(jobs: Vec<i64>) -> Self {
         LoadBatch(jobs)
