@@ -5,7 +5,7 @@
 # on a free port, a SQLite file and a PostgreSQL database made for the run.
 # Then P7: a 10-minute soak at half the service's ceiling (ten 60-second open-loop runs on one
 # running service, its RSS read between them).
-# Tunables: DH_BENCH_ROUNDS (3), DH_BENCH_DURATION (10 s), DH_BENCH_OUT (bench/results),
+# Tunables: DH_BENCH_ROUNDS (5), DH_BENCH_DURATION (10 s), DH_BENCH_OUT (bench/results),
 # DH_BENCH_SECTIONS ("compare p5p6 p7"), DH_BENCH_SOAK_MINUTES (10).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,7 +18,7 @@ cargo build --release --locked --quiet
 BIN="$PWD/target/release"
 DIR="$PWD/run-bench"
 OUT="${DH_BENCH_OUT:-$PWD/bench/results}"
-ROUNDS="${DH_BENCH_ROUNDS:-3}"
+ROUNDS="${DH_BENCH_ROUNDS:-5}"
 DURATION="${DH_BENCH_DURATION:-10}"
 rm -rf "$DIR" && mkdir -p "$DIR" "$OUT"
 
@@ -107,12 +107,14 @@ want p5p6 && {
 
 rss_kib() { awk '/VmRSS/ {print $2}' "/proc/$SERVICE/status"; }
 want p7 && {
-    CEILING=$(load --clients 16 --in-flight 4 --mix get --duration 5 | awk '/throughput/ {print $2}')
+    CEILING=$(load --clients 16 --in-flight 4 --mix get --duration "$DURATION" | awk '/throughput/ {print $2}')
     RATE=$((CEILING / 2))
     echo "## P7 soak: getCurrent open loop at $RATE/s (half of $CEILING/s), ${DH_BENCH_SOAK_MINUTES:-10} x 60 s"
     for minute in $(seq "${DH_BENCH_SOAK_MINUTES:-10}"); do
-        P99=$(load --clients 16 --rate "$RATE" --mix get --duration 60 --warmup 0 | awk '/latency/ {print $8}')
-        echo "minute $minute: p99 $P99 ms, service RSS $(rss_kib) KiB"
+        RUN=$(load --clients 16 --rate "$RATE" --mix get --duration 60 --warmup 0)
+        # A minute with 503s or a lower throughput than asked was an overloaded one.
+        echo "minute $minute: $(awk '/throughput/ {printf "%s/s", $2} /latency/ {printf ", p99 %s ms, max %s ms", $8, $12}' <<< "$RUN")," \
+            "$(grep -o 'errors {[^}]*}' <<< "$RUN"), service RSS $(rss_kib) KiB"
     done
 } | tee "$OUT/p7.txt"
 true
