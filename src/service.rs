@@ -65,16 +65,8 @@ pub async fn run(
         let (client, faults) = (client.clone(), faults.clone());
         Supervisor::start(move |_| PublisherActor::new(client, faults))
     };
-    let updates = {
-        let (lanes, faults, pressure) =
-            (write_lanes.clone(), faults.clone(), Arc::clone(&admission));
-        Supervisor::start(move |_| Batcher::<UpdateBatch>::new(lanes, pressure, faults))
-    };
-    let reads = {
-        let (lanes, faults, pressure) =
-            (read_lanes.clone(), faults.clone(), Arc::clone(&admission));
-        Supervisor::start(move |_| Batcher::<LoadBatch>::new(lanes, pressure, faults))
-    };
+    let updates = Batcher::<UpdateBatch>::start(&write_lanes, &admission, &faults);
+    let reads = Batcher::<LoadBatch>::start(&read_lanes, &admission, &faults);
     let peers = Peers {
         reads,
         updates,

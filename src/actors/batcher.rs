@@ -21,7 +21,8 @@ use std::time::Duration;
 use actix::dev::ToEnvelope;
 use actix::fut::wrap_future;
 use actix::{
-    Actor, ActorFutureExt, AsyncContext, Context, Handler, Message, ResponseFuture, Supervised,
+    Actor, ActorFutureExt, Addr, AsyncContext, Context, Handler, Message, ResponseFuture,
+    Supervised, Supervisor,
 };
 use tokio::sync::oneshot;
 
@@ -87,8 +88,17 @@ where
     RepoActor: Handler<B>,
     <RepoActor as Actor>::Context: ToEnvelope<RepoActor, B>,
 {
+    /// Starts a supervised batcher over `repo`'s lanes; `pressure` counts the requests in
+    /// the service.
+    pub fn start(repo: &RepoLanes, pressure: &Arc<Admission>, faults: &FaultPlan) -> Addr<Self> {
+        let (repo, pressure, faults) = (repo.clone(), Arc::clone(pressure), faults.clone());
+        Supervisor::start(move |_| {
+            Batcher::new(repo.clone(), Arc::clone(&pressure), faults.clone())
+        })
+    }
+
     /// A batcher with lanes of its own: one batch at a time per lane.
-    pub fn new(repo: RepoLanes, pressure: Arc<Admission>, faults: FaultPlan) -> Batcher<B> {
+    fn new(repo: RepoLanes, pressure: Arc<Admission>, faults: FaultPlan) -> Batcher<B> {
         let lanes = (0..repo.len())
             .map(|_| LaneQueue {
                 waiting: Vec::new(),

@@ -125,7 +125,7 @@ struct Scenario {
 
 /// One measured run.
 struct Run {
-    key: String,
+    key: &'static str,
     round: usize,
     target: Target,
     report: Report,
@@ -139,16 +139,16 @@ async fn run_rounds(
     results: &mut Vec<Run>,
 ) -> anyhow::Result<()> {
     for round in 0..cfg.rounds {
+        let order = if round % 2 == 0 {
+            [Target::Echo, Target::Service]
+        } else {
+            [Target::Service, Target::Echo]
+        };
         for s in scenarios {
-            let order = if round % 2 == 0 {
-                [Target::Echo, Target::Service]
-            } else {
-                [Target::Service, Target::Echo]
-            };
             for target in order {
                 let report = run_one(cfg, target, s, log).await?;
                 results.push(Run {
-                    key: s.key.to_string(),
+                    key: s.key,
                     round,
                     target,
                     report,
