@@ -4,10 +4,6 @@
 
 use std::time::Duration;
 
-use actix::dev::ToEnvelope;
-use actix::{Actor, Addr, Handler, Message};
-use serde_json::{Map, Value};
-
 use super::auth::AuthActor;
 use super::batcher::{Batcher, Enqueue};
 use super::hasher::HasherActor;
@@ -17,12 +13,16 @@ use super::messages::{
 };
 use super::publisher::PublisherActor;
 use super::tokens::{self, TokenPolicy};
+use serde_json::{Map, Value};
+
+use crate::auth::jwt::Claims;
 use crate::db::model::UserChanges;
 use crate::db::user_repo::UpdateJob;
 use crate::error::ServiceError;
 use crate::protocol::update::{self, UserUpdate};
-use crate::protocol::user_view::current_user_json;
-use crate::protocol::{Action, Answer, Origin, Request};
+use crate::protocol::{Action, Answer, Body, Origin, Outgoing, Request};
+use actix::dev::ToEnvelope;
+use actix::{Actor, Addr, Handler, Message};
 
 /// Attempts to hand an answer to the broker before giving up on it.
 const DELIVERY_ATTEMPTS: u32 = 3;
@@ -78,14 +78,20 @@ pub async fn serve(peers: &Peers, origin: Origin, qos: i32, request: Request) {
     deliver(peers, &origin, qos, answer).await;
 }
 
-async fn execute(
-    peers: &Peers,
-    origin: &Origin,
-    request: Request,
-) -> Result<Map<String, Value>, ServiceError> {
+async fn execute(peers: &Peers, origin: &Origin, request: Request) -> Result<Body, ServiceError> {
+    // Every action but getCurrent runs in a boxed future of its own: see `deliver` on the
+    // size of every request's task.
     match request.action {
-        Action::Token => return tokens::login(peers, &request.body).await,
-        Action::TokenRefresh => return tokens::refresh(peers, &request.body).await,
+        Action::Token => {
+            return Box::pin(tokens::login(peers, &request.body))
+                .await
+                .map(Body::from)
+        }
+        Action::TokenRefresh => {
+            return Box::pin(tokens::refresh(peers, &request.body))
+                .await
+                .map(Body::from)
+        }
         _ => {}
     }
     let claims = ask(
@@ -100,38 +106,55 @@ async fn execute(
     let user_id = claims.u.ok_or(ServiceError::Unauthorized)?;
     match request.action {
         Action::GetCurrentUser => {
+            // Not kept across the read.
+            drop(claims);
             let current = ask(&peers.reads, Enqueue::<LoadBatch>(user_id)).await?;
-            let mut fields = Map::new();
-            fields.insert("current".into(), current_user_json(&current));
-            Ok(fields)
+            Ok(Body::Current(Box::new(current)))
         }
-        Action::UpdateCurrentUser => {
-            let update = update::parse(&request.body)?;
-            let needs_admin = update.needs_admin();
-            let changes = changes_for(peers, update).await?;
-            let job = UpdateJob {
-                user_id,
-                changes,
-                needs_admin,
-            };
-            ask(&peers.updates, Enqueue::<UpdateBatch>(job)).await?;
-            Ok(Map::new())
-        }
-        Action::Authenticate => {
-            if !peers.repo.ask(RecordAuthentication { user_id }).await? {
-                return Err(ServiceError::InvalidCredentials);
-            }
-            // On the MQTT 5 topic the publisher is unverified: check the token, keep no session.
-            if let Some(client_id) = origin.session_key() {
-                let client_id = client_id.to_string();
-                ask(&peers.auth, BindSession { client_id, claims }).await?;
-            }
-            Ok(Map::new())
-        }
-        Action::TokenCreate => tokens::create(peers, claims, &request.body).await,
+        Action::UpdateCurrentUser => Box::pin(update_current(peers, user_id, &request.body)).await,
+        Action::Authenticate => Box::pin(authenticate(peers, origin, claims, user_id)).await,
+        Action::TokenCreate => Box::pin(tokens::create(peers, claims, &request.body))
+            .await
+            .map(Body::from),
         // Served above, before any access token is asked for.
         Action::Token | Action::TokenRefresh => Err(ServiceError::Internal),
     }
+}
+
+/// `user/updateCurrent`: validates, hashes a new password, joins the next group commit.
+async fn update_current(
+    peers: &Peers,
+    user_id: i64,
+    body: &Map<String, Value>,
+) -> Result<Body, ServiceError> {
+    let update = update::parse(body)?;
+    let needs_admin = update.needs_admin();
+    let changes = changes_for(peers, update).await?;
+    let job = UpdateJob {
+        user_id,
+        changes,
+        needs_admin,
+    };
+    ask(&peers.updates, Enqueue::<UpdateBatch>(job)).await?;
+    Ok(Body::empty())
+}
+
+/// `authenticate`: records the login and binds the token's claims to the client's session.
+async fn authenticate(
+    peers: &Peers,
+    origin: &Origin,
+    claims: Claims,
+    user_id: i64,
+) -> Result<Body, ServiceError> {
+    if !peers.repo.ask(RecordAuthentication { user_id }).await? {
+        return Err(ServiceError::InvalidCredentials);
+    }
+    // On the MQTT 5 topic the publisher is unverified: check the token, keep no session.
+    if let Some(client_id) = origin.session_key() {
+        let client_id = client_id.to_string();
+        ask(&peers.auth, BindSession { client_id, claims }).await?;
+    }
+    Ok(Body::empty())
 }
 
 /// Turns a validated update into the columns to write, hashing a new password first.
@@ -154,25 +177,40 @@ async fn changes_for(peers: &Peers, update: UserUpdate) -> Result<UserChanges, S
 
 /// Publishes an answer and waits for the broker to take it. If the publisher fails on this
 /// answer, a 500 is published in its place so the client is never left waiting in silence.
+///
+/// The rare paths (a 500 in place of the answer, delivery retries) are boxed futures of their
+/// own: every request's task carries this future, and its size is copied whenever the task is
+/// spawned and moved (callgrind showed the copies among the largest costs of a request).
 pub async fn deliver(peers: &Peers, origin: &Origin, qos: i32, answer: Answer) {
     let Some(out) = answer.address(origin, qos) else {
         log::warn!(target: "dh::pipeline", "no valid response topic for action '{}' from {}; answer dropped", answer.action, origin.describe());
         return;
     };
-    let topic = out.topic.clone();
-    let first = ask(&peers.publisher, Publish(out.clone())).await;
-    let out = match first {
-        Ok(token) => return await_delivery(peers, out, token).await,
+    match ask(&peers.publisher, Publish(out.clone())).await {
+        Ok(token) => await_delivery(peers, out, token).await,
         Err(_) => {
-            let failed = Answer {
-                result: Err(ServiceError::Internal),
-                ..answer
-            };
-            match failed.address(origin, qos) {
-                Some(out) => out,
-                None => return,
-            }
+            Box::pin(deliver_internal_error(
+                peers, origin, qos, answer, out.topic,
+            ))
+            .await
         }
+    }
+}
+
+/// The publisher failed on `answer` (meant for `topic`): publishes a 500 in its place.
+async fn deliver_internal_error(
+    peers: &Peers,
+    origin: &Origin,
+    qos: i32,
+    answer: Answer,
+    topic: String,
+) {
+    let failed = Answer {
+        result: Err(ServiceError::Internal),
+        ..answer
+    };
+    let Some(out) = failed.address(origin, qos) else {
+        return;
     };
     match ask(&peers.publisher, Publish(out.clone())).await {
         Ok(token) => await_delivery(peers, out, token).await,
@@ -180,26 +218,25 @@ pub async fn deliver(peers: &Peers, origin: &Origin, qos: i32, answer: Answer) {
     }
 }
 
-async fn await_delivery(
-    peers: &Peers,
-    out: crate::protocol::Outgoing,
-    mut token: paho_mqtt::DeliveryToken,
-) {
-    for attempt in 1..=DELIVERY_ATTEMPTS {
+async fn await_delivery(peers: &Peers, out: Outgoing, token: paho_mqtt::DeliveryToken) {
+    if let Err(first) = token.await {
+        Box::pin(redeliver(peers, out, first)).await;
+    }
+}
+
+/// Publishes `out` again after its first delivery failed with `error`, up to
+/// [`DELIVERY_ATTEMPTS`] in all.
+async fn redeliver(peers: &Peers, out: Outgoing, mut error: paho_mqtt::Error) {
+    for _ in 1..DELIVERY_ATTEMPTS {
+        log::warn!(target: "dh::pipeline", "delivery on '{}' failed ({error}); retrying", out.topic);
+        actix_rt::time::sleep(DELIVERY_RETRY_DELAY).await;
+        let Ok(token) = ask(&peers.publisher, Publish(out.clone())).await else {
+            return;
+        };
         match token.await {
             Ok(()) => return,
-            Err(e) if attempt < DELIVERY_ATTEMPTS => {
-                log::warn!(target: "dh::pipeline", "delivery on '{}' failed ({e}); retrying", out.topic);
-                actix_rt::time::sleep(DELIVERY_RETRY_DELAY).await;
-                match ask(&peers.publisher, Publish(out.clone())).await {
-                    Ok(next) => token = next,
-                    Err(_) => break,
-                }
-            }
-            Err(e) => {
-                log::error!(target: "dh::pipeline", "answer on '{}' lost after {attempt} attempts: {e}", out.topic);
-                return;
-            }
+            Err(e) => error = e,
         }
     }
+    log::error!(target: "dh::pipeline", "answer on '{}' lost after {DELIVERY_ATTEMPTS} attempts: {error}", out.topic);
 }

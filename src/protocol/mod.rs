@@ -11,5 +11,5 @@ pub mod user_view;
 
 pub use action::Action;
 pub use request::{decode, DecodeFailure, Request};
-pub use response::{Answer, Outgoing};
+pub use response::{Answer, Body, Outgoing};
 pub use topic::{Origin, RequestTopic};

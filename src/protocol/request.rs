@@ -1,5 +1,8 @@
 //! Decoding a request payload (PROTOCOL.md section 3).
 
+use std::fmt;
+
+use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use super::Action;
@@ -15,7 +18,8 @@ pub struct Request {
     pub request_id: Value,
     /// An access token for this one request; wins over a session.
     pub token: Option<Secret>,
-    /// The whole request object, for the action's own fields.
+    /// The action's own fields: the request object without `action`, `requestId` and
+    /// `token`.
     pub body: Map<String, Value>,
 }
 
@@ -46,32 +50,32 @@ pub fn decode(payload: &[u8], max_bytes: usize) -> Result<Request, Box<DecodeFai
             ServiceError::MalformedJson,
         ));
     }
-    let mut body = match serde_json::from_slice::<Value>(payload) {
-        Ok(Value::Object(map)) => map,
-        _ => {
-            return Err(fail(
-                String::new(),
-                Value::Null,
-                ServiceError::MalformedJson,
-            ))
-        }
+    let Ok(Envelope {
+        action,
+        request_id,
+        token,
+        body,
+    }) = serde_json::from_slice::<Envelope>(payload)
+    else {
+        return Err(fail(
+            String::new(),
+            Value::Null,
+            ServiceError::MalformedJson,
+        ));
     };
-    let request_id = body.get("requestId").cloned().unwrap_or(Value::Null);
-    let raw_action = match body.get("action") {
-        Some(Value::String(action)) => action.clone(),
-        _ => {
-            return Err(fail(
-                String::new(),
-                request_id,
-                ServiceError::ActionRequired,
-            ))
-        }
+    let request_id = request_id.unwrap_or(Value::Null);
+    let Some(Value::String(raw_action)) = action else {
+        return Err(fail(
+            String::new(),
+            request_id,
+            ServiceError::ActionRequired,
+        ));
     };
     let Some(action) = Action::from_name(&raw_action) else {
         let error = ServiceError::IllegalAction(raw_action.clone());
         return Err(fail(raw_action, request_id, error));
     };
-    let token = match body.remove("token") {
+    let token = match token {
         None | Some(Value::Null) => None,
         Some(Value::String(token)) => Some(Secret::new(token)),
         Some(_) => {
@@ -85,6 +89,86 @@ pub fn decode(payload: &[u8], max_bytes: usize) -> Result<Request, Box<DecodeFai
         token,
         body,
     })
+}
+
+/// A request object read in one pass: the three fields every request may carry picked out,
+/// the action's own fields kept in `body`. (Reading the whole object into a `Value` and then
+/// looking the three up cost a hashed ordered-map insert and a key allocation per field.)
+/// A repeated key keeps its last value, as `serde_json`'s own maps do.
+struct Envelope {
+    action: Option<Value>,
+    request_id: Option<Value>,
+    token: Option<Value>,
+    body: Map<String, Value>,
+}
+
+impl<'de> Deserialize<'de> for Envelope {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Envelope, D::Error> {
+        deserializer.deserialize_map(EnvelopeVisitor)
+    }
+}
+
+struct EnvelopeVisitor;
+
+impl<'de> Visitor<'de> for EnvelopeVisitor {
+    type Value = Envelope;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<M: MapAccess<'de>>(self, mut map: M) -> Result<Envelope, M::Error> {
+        let mut envelope = Envelope {
+            action: None,
+            request_id: None,
+            token: None,
+            body: Map::new(),
+        };
+        while let Some(key) = map.next_key::<Key>()? {
+            match key {
+                Key::Action => envelope.action = Some(map.next_value()?),
+                Key::RequestId => envelope.request_id = Some(map.next_value()?),
+                Key::Token => envelope.token = Some(map.next_value()?),
+                Key::Other(name) => {
+                    envelope.body.insert(name, map.next_value()?);
+                }
+            }
+        }
+        Ok(envelope)
+    }
+}
+
+/// A key of the request object; only the action's own keys are allocated.
+enum Key {
+    Action,
+    RequestId,
+    Token,
+    Other(String),
+}
+
+impl<'de> Deserialize<'de> for Key {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Key, D::Error> {
+        deserializer.deserialize_identifier(KeyVisitor)
+    }
+}
+
+struct KeyVisitor;
+
+impl Visitor<'_> for KeyVisitor {
+    type Value = Key;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a field name")
+    }
+
+    fn visit_str<E: de::Error>(self, name: &str) -> Result<Key, E> {
+        Ok(match name {
+            "action" => Key::Action,
+            "requestId" => Key::RequestId,
+            "token" => Key::Token,
+            other => Key::Other(other.to_string()),
+        })
+    }
 }
 
 #[cfg(test)]
@@ -112,6 +196,22 @@ mod tests {
         assert!(
             !req.body.contains_key("token"),
             "the token is taken out of the body"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn keeps_the_actions_own_fields_and_the_last_of_repeated_keys() -> Result<(), String> {
+        let req = decode(
+            br#"{"act\u0069on":"token","login":"a","requestId":1,"requestId":2,"payload":{"x":[1]}}"#,
+            1024,
+        )
+        .map_err(|e| e.error.to_string())?;
+        assert_eq!(req.action, Action::Token, "an escaped key is still the key");
+        assert_eq!(req.request_id, json!(2));
+        assert_eq!(
+            Value::Object(req.body),
+            json!({"login": "a", "payload": {"x": [1]}})
         );
         Ok(())
     }

@@ -3,18 +3,43 @@
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
+use super::user_view::CurrentView;
 use super::Origin;
+use crate::db::user_repo::CurrentUser;
 use crate::error::ServiceError;
 
 /// An answer before it is addressed: success fields or an error.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug)]
 pub struct Answer {
     /// The action name echoed back (the raw text for unknown actions).
     pub action: String,
     /// The request id echoed back.
     pub request_id: Value,
     /// Result fields on success, the error otherwise.
-    pub result: Result<Map<String, Value>, ServiceError>,
+    pub result: Result<Body, ServiceError>,
+}
+
+/// The fields a success adds after `status`.
+#[derive(Debug)]
+pub enum Body {
+    /// Named fields (token pairs; none for a bare success).
+    Fields(Map<String, Value>),
+    /// `user/getCurrent`'s `current`, written straight from the row (the hot path: no
+    /// `Value` tree is built for it).
+    Current(Box<CurrentUser>),
+}
+
+impl Body {
+    /// A success with no fields.
+    pub fn empty() -> Body {
+        Body::Fields(Map::new())
+    }
+}
+
+impl From<Map<String, Value>> for Body {
+    fn from(fields: Map<String, Value>) -> Body {
+        Body::Fields(fields)
+    }
 }
 
 impl Serialize for Answer {
@@ -23,10 +48,17 @@ impl Serialize for Answer {
         out.serialize_entry("action", &self.action)?;
         out.serialize_entry("requestId", &self.request_id)?;
         match &self.result {
-            Ok(fields) => {
+            Ok(body) => {
                 out.serialize_entry("status", "success")?;
-                for (key, value) in fields {
-                    out.serialize_entry(key, value)?;
+                match body {
+                    Body::Fields(fields) => {
+                        for (key, value) in fields {
+                            out.serialize_entry(key, value)?;
+                        }
+                    }
+                    Body::Current(current) => {
+                        out.serialize_entry("current", &CurrentView(current))?
+                    }
                 }
             }
             Err(err) => {
@@ -98,7 +130,7 @@ mod tests {
         let answer = Answer {
             action: "authenticate".into(),
             request_id: Value::Null,
-            result: Ok(Map::new()),
+            result: Ok(Body::empty()),
         };
         let verified = Origin::Verified {
             client_id: "dev".into(),
