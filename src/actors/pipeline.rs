@@ -4,6 +4,10 @@
 
 use std::time::Duration;
 
+use actix::dev::ToEnvelope;
+use actix::{Actor, Addr, Handler, Message};
+use serde_json::{Map, Value};
+
 use super::auth::AuthActor;
 use super::batcher::{Batcher, Enqueue};
 use super::hasher::HasherActor;
@@ -13,16 +17,12 @@ use super::messages::{
 };
 use super::publisher::PublisherActor;
 use super::tokens::{self, TokenPolicy};
-use serde_json::{Map, Value};
-
 use crate::auth::jwt::Claims;
 use crate::db::model::UserChanges;
 use crate::db::user_repo::UpdateJob;
 use crate::error::ServiceError;
 use crate::protocol::update::{self, UserUpdate};
 use crate::protocol::{Action, Answer, Body, Origin, Outgoing, Request};
-use actix::dev::ToEnvelope;
-use actix::{Actor, Addr, Handler, Message};
 
 /// Attempts to hand an answer to the broker before giving up on it.
 const DELIVERY_ATTEMPTS: u32 = 3;
@@ -188,23 +188,12 @@ pub async fn deliver(peers: &Peers, origin: &Origin, qos: i32, answer: Answer) {
     };
     match ask(&peers.publisher, Publish(out.clone())).await {
         Ok(token) => await_delivery(peers, out, token).await,
-        Err(_) => {
-            Box::pin(deliver_internal_error(
-                peers, origin, qos, answer, out.topic,
-            ))
-            .await
-        }
+        Err(_) => Box::pin(deliver_internal_error(peers, origin, qos, answer)).await,
     }
 }
 
-/// The publisher failed on `answer` (meant for `topic`): publishes a 500 in its place.
-async fn deliver_internal_error(
-    peers: &Peers,
-    origin: &Origin,
-    qos: i32,
-    answer: Answer,
-    topic: String,
-) {
+/// The publisher failed on `answer`: publishes a 500 in its place (on the same topic).
+async fn deliver_internal_error(peers: &Peers, origin: &Origin, qos: i32, answer: Answer) {
     let failed = Answer {
         result: Err(ServiceError::Internal),
         ..answer
@@ -214,7 +203,9 @@ async fn deliver_internal_error(
     };
     match ask(&peers.publisher, Publish(out.clone())).await {
         Ok(token) => await_delivery(peers, out, token).await,
-        Err(_) => log::error!(target: "dh::pipeline", "answer on '{topic}' could not be published"),
+        Err(_) => {
+            log::error!(target: "dh::pipeline", "answer on '{}' could not be published", out.topic)
+        }
     }
 }
 
