@@ -91,14 +91,25 @@ export DH_BENCH_TOKEN="$TOKEN"
 sleep 1
 load() { "$BIN/dh-bench" load --quiet "$@"; }
 want p5p6 && {
-    echo "## P5 getCurrent alone, 16 x 4"
-    load --clients 16 --in-flight 4 --mix get --duration "$DURATION"
-    echo "## P5 getCurrent (bench01-16) during a login flood (bench17-32, 16 x 4, unknown login)"
-    load --clients 16 --in-flight 4 --mix badlogin --first-client 17 --login nobody --duration $((DURATION + 2)) >/dev/null 2>&1 &
-    FLOOD=$!
-    sleep 1
-    load --clients 16 --in-flight 4 --mix get --duration "$DURATION"
-    wait $FLOOD || true
+    # P5 alternates: getCurrent alone, then during a flood of logins for an unknown login (each
+    # an Argon2 verification), ROUNDS times; the ratio is the median of the rounds' own ratios.
+    echo "## P5 getCurrent (bench01-16, 16 x 4) alone and during a login flood (bench17-32, 16 x 4, unknown login)"
+    ratios=()
+    for round in $(seq "$ROUNDS"); do
+        alone=$(load --clients 16 --in-flight 4 --mix get --duration "$DURATION" | awk '/throughput/ {print $2}')
+        load --clients 16 --in-flight 4 --mix badlogin --first-client 17 --login nobody \
+            --duration $((DURATION + 2)) > "$DIR/flood.txt" 2>&1 &
+        FLOOD=$!
+        sleep 1
+        under=$(load --clients 16 --in-flight 4 --mix get --duration "$DURATION" | awk '/throughput/ {print $2}')
+        wait $FLOOD || true
+        ratio=$(awk -v a="$alone" -v u="$under" 'BEGIN {printf "%.2f", u / a}')
+        ratios+=("$ratio")
+        echo "round $round: alone $alone/s, during the flood $under/s, ratio $ratio;" \
+            "flood $(awk '/throughput/ {print $2}' "$DIR/flood.txt") answers/s," \
+            "$(grep -o 'errors {[^}]*}' "$DIR/flood.txt"), $(grep -o 'missing [0-9]*' "$DIR/flood.txt")"
+    done
+    echo "P5 median ratio: $(printf '%s\n' "${ratios[@]}" | sort -n | awk '{v[NR] = $1} END {print v[int((NR + 1) / 2)]}') (rounds: ${ratios[*]})"
     echo "## P6 getCurrent, 64 clients x 4 in flight"
     load --clients 64 --in-flight 4 --mix get --duration "$DURATION"
     echo "## P6 a burst of 5000 getCurrent at once over 64 clients"

@@ -45,6 +45,10 @@ pub const DEFAULT_BROKER_URL: &str = "tcp://127.0.0.1:1883";
 pub const DEFAULT_CLIENT_ID: &str = "dh-mqtt-plugin";
 /// Default bound on requests being handled at once; past it requests get 503 `Server is busy`.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
+/// Logins and password changes waiting for the hasher before more get 503.
+pub const DEFAULT_PASSWORD_QUEUE: usize = 64;
+/// Share of a hasher thread's time spent hashing while other requests are in flight.
+pub const DEFAULT_PASSWORD_CPU_PERCENT: u32 = 50;
 /// Default request size limit (PROTOCOL.md section 3).
 pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 /// Default wait for a pooled connection: a database outage is answered with 503 within 2 s.
@@ -87,6 +91,12 @@ pub struct SettingsArgs {
     /// Requests handled at once before new ones get 503 "Server is busy".
     #[arg(long, env = "DH_MAX_IN_FLIGHT", global = true)]
     pub max_in_flight: Option<usize>,
+    /// Logins and password changes waiting for the hasher before more get 503.
+    #[arg(long, env = "DH_PASSWORD_QUEUE", global = true)]
+    pub password_queue: Option<usize>,
+    /// Percent of the hasher's time spent hashing while other requests wait (1-100).
+    #[arg(long, env = "DH_PASSWORD_CPU_PERCENT", global = true)]
+    pub password_cpu_percent: Option<u32>,
     /// Largest request payload in bytes.
     #[arg(long, env = "DH_MAX_PAYLOAD_BYTES", global = true)]
     pub max_payload_bytes: Option<usize>,
@@ -128,6 +138,8 @@ pub struct FileSettings {
     client_id: Option<String>,
     share_group: Option<String>,
     max_in_flight: Option<usize>,
+    password_queue: Option<usize>,
+    password_cpu_percent: Option<u32>,
     max_payload_bytes: Option<usize>,
     db_pool_size: Option<u32>,
     db_timeout_ms: Option<u64>,
@@ -163,6 +175,10 @@ pub struct Config {
     pub share_group: Option<String>,
     /// In-flight bound.
     pub max_in_flight: usize,
+    /// Password operations admitted at once.
+    pub password_queue: usize,
+    /// Hashing share of the hasher's time under other load.
+    pub password_cpu_percent: u32,
     /// Request size limit.
     pub max_payload_bytes: usize,
     /// Pool size.
@@ -255,6 +271,14 @@ impl Config {
                 .max_in_flight
                 .or(f.max_in_flight)
                 .unwrap_or(DEFAULT_MAX_IN_FLIGHT),
+            password_queue: args
+                .password_queue
+                .or(f.password_queue)
+                .unwrap_or(DEFAULT_PASSWORD_QUEUE),
+            password_cpu_percent: args
+                .password_cpu_percent
+                .or(f.password_cpu_percent)
+                .unwrap_or(DEFAULT_PASSWORD_CPU_PERCENT),
             max_payload_bytes: args
                 .max_payload_bytes
                 .or(f.max_payload_bytes)
@@ -300,6 +324,14 @@ impl Config {
         if self.max_in_flight == 0 {
             return Err(ConfigError("max_in_flight must be at least 1".into()));
         }
+        if self.password_queue == 0 {
+            return Err(ConfigError("password_queue must be at least 1".into()));
+        }
+        if !(1..=100).contains(&self.password_cpu_percent) {
+            return Err(ConfigError(
+                "password_cpu_percent must be between 1 and 100".into(),
+            ));
+        }
         if self.max_login_attempts < 1 {
             return Err(ConfigError("max_login_attempts must be at least 1".into()));
         }
@@ -334,5 +366,40 @@ impl Config {
             )));
         }
         Ok(JwtKeys::new(&key))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resolve(args: SettingsArgs) -> Result<Config, ConfigError> {
+        Config::resolve(&args, None)
+    }
+
+    #[test]
+    fn password_budget_settings_are_checked() {
+        let percent = |p| SettingsArgs {
+            password_cpu_percent: Some(p),
+            ..SettingsArgs::default()
+        };
+        for bad in [0, 101] {
+            let err = resolve(percent(bad)).err().map(|e| e.to_string());
+            assert_eq!(
+                err.as_deref(),
+                Some("configuration: password_cpu_percent must be between 1 and 100")
+            );
+        }
+        assert!(resolve(percent(100)).is_ok());
+        let queue = SettingsArgs {
+            password_queue: Some(0),
+            ..SettingsArgs::default()
+        };
+        assert!(resolve(queue).is_err());
+        let defaults = resolve(SettingsArgs::default()).ok();
+        assert_eq!(
+            defaults.map(|c| (c.password_queue, c.password_cpu_percent)),
+            Some((DEFAULT_PASSWORD_QUEUE, DEFAULT_PASSWORD_CPU_PERCENT))
+        );
     }
 }

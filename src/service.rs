@@ -14,6 +14,7 @@ use crate::actors::hasher::HasherActor;
 use crate::actors::ingest::{IngestActor, IngestSettings};
 use crate::actors::lanes::RepoLanes;
 use crate::actors::messages::{LoadBatch, UpdateBatch};
+use crate::actors::password_work::{PasswordBudget, PasswordWork};
 use crate::actors::pipeline::Peers;
 use crate::actors::publisher::PublisherActor;
 use crate::actors::repo::RepoActor;
@@ -55,7 +56,16 @@ pub async fn run(
         // every other request (P5 in the README's performance section).
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let threads = (cores / 2).max(1);
-        SyncArbiter::start(threads, move || HasherActor::new(scheme, faults.clone()))
+        let budget = PasswordBudget::new(
+            config.password_queue,
+            config.password_cpu_percent,
+            Arc::clone(&admission),
+        );
+        let work = Arc::clone(&budget);
+        let hasher = SyncArbiter::start(threads, move || {
+            HasherActor::new(scheme, Arc::clone(&work), faults.clone())
+        });
+        PasswordWork::new(hasher, budget)
     };
     let auth = {
         let faults = faults.clone();

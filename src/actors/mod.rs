@@ -20,6 +20,7 @@ pub mod hasher;
 pub mod ingest;
 pub mod lanes;
 pub mod messages;
+pub mod password_work;
 pub mod pipeline;
 pub mod publisher;
 pub mod repo;

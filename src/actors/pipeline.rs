@@ -10,11 +10,11 @@ use serde_json::{Map, Value};
 
 use super::auth::AuthActor;
 use super::batcher::{Batcher, Enqueue};
-use super::hasher::HasherActor;
 use super::lanes::RepoLanes;
 use super::messages::{
     Authorize, BindSession, HashPassword, LoadBatch, Publish, RecordAuthentication, UpdateBatch,
 };
+use super::password_work::PasswordWork;
 use super::publisher::PublisherActor;
 use super::tokens::{self, TokenPolicy};
 use crate::auth::jwt::Claims;
@@ -38,8 +38,8 @@ pub struct Peers {
     pub auth: Addr<AuthActor>,
     /// Logins and other single queries.
     pub repo: RepoLanes,
-    /// Password hashing.
-    pub hasher: Addr<HasherActor>,
+    /// Password hashing, within its budget.
+    pub hasher: PasswordWork,
     /// Batched `getCurrent` reads.
     pub reads: Addr<Batcher<LoadBatch>>,
     /// Group commit of updates.
@@ -168,7 +168,8 @@ async fn changes_for(peers: &Peers, update: UserUpdate) -> Result<UserChanges, S
         ..UserChanges::default()
     };
     if let Some(password) = update.password {
-        let stored = ask(&peers.hasher, HashPassword { password }).await?;
+        let slot = peers.hasher.reserve()?;
+        let stored = slot.hash(HashPassword { password }).await?;
         changes.password_hash = Some(stored.hash);
         changes.password_salt = Some(stored.salt);
     }

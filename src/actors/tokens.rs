@@ -67,6 +67,8 @@ pub async fn login(
     body: &Map<String, Value>,
 ) -> Result<Map<String, Value>, ServiceError> {
     let request = parse_login(body)?;
+    // Taken before the lookup: a login the hasher has no room for costs no query either.
+    let slot = peers.hasher.reserve()?;
     let found = peers
         .repo
         .ask(FindLogin {
@@ -78,15 +80,13 @@ pub async fn login(
         return Err(ServiceError::UserLocked);
     }
     let stored_hash = found.as_ref().and_then(|u| u.user.password_hash.clone());
-    let verification = ask(
-        &peers.hasher,
-        VerifyPassword {
+    let verification = slot
+        .verify(VerifyPassword {
             password: request.password.clone(),
             hash: stored_hash.clone(),
             salt: found.as_ref().and_then(|u| u.user.password_salt.clone()),
-        },
-    )
-    .await?;
+        })
+        .await?;
     // An unknown login and a wrong password get the same answer after the same work.
     let Some(user) = found else {
         return Err(ServiceError::InvalidCredentials);
@@ -102,7 +102,7 @@ pub async fn login(
     ) {
         (true, Some(old_hash)) => {
             let password = request.password;
-            let new = ask(&peers.hasher, HashPassword { password }).await?;
+            let new = slot.hash(HashPassword { password }).await?;
             Some(PasswordUpgrade { old_hash, new })
         }
         _ => None,

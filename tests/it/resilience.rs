@@ -109,6 +109,25 @@ both_backends! {
         assert!(busy > 0 && ok > 0, "expected both successes and 503s, got {ok} / {busy}");
         Ok(())
     }
+
+    fn a_login_flood_beyond_the_password_queue_is_refused_and_counts_nothing(backend) {
+        let stack = Stack::start_with(backend, &[("DH_PASSWORD_QUEUE", "2"), ("DH_MAX_LOGIN_ATTEMPTS", "1000")]);
+        let id = stack.db.add_user("alice", "secret1", Role::Client);
+        let token = stack.tokens.access(id, Role::Client);
+        let mallory = stack.client("mallory");
+        let ids = publish_many(&mallory, 20, |_| json!({"action": "token", "login": "alice", "password": "guess-1"}));
+        // getCurrent does not wait behind the password queue.
+        let alice = stack.client("alice");
+        assert_eq!(alice.request(json!({"action": "user/getCurrent", "token": token}))["status"], "success");
+        let answers = collect_answers(&mallory, &ids);
+        let busy = answers.iter().filter(|a| a["code"] == 503 && a["error"] == "Server is busy").count();
+        let denied = answers.iter().filter(|a| a["code"] == 401 && a["error"] == "Invalid credentials").count();
+        assert_eq!(busy + denied, 20, "{answers:?}");
+        assert!(busy > 0 && denied > 0, "expected both 401s and 503s, got {denied} / {busy}");
+        // A refused login never reached the password check: only the 401s count as attempts.
+        assert_eq!(stack.db.user(id).login_attempts, i32::try_from(denied)?);
+        Ok(())
+    }
 }
 
 #[test]
