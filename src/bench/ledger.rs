@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 use hdrhistogram::Histogram;
 
+use super::timeline::Timeline;
+
 /// What became of one request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Outcome {
@@ -31,6 +33,7 @@ pub struct Ledger {
     duplicated: u64,
     unknown: u64,
     latency_us: Histogram<u64>,
+    timeline: Option<Timeline>,
 }
 
 /// The totals of a run.
@@ -60,11 +63,25 @@ impl Ledger {
             duplicated: 0,
             unknown: 0,
             latency_us: Histogram::new_with_bounds(1, 100_000_000, 3)?,
+            timeline: None,
         })
+    }
+
+    /// Also keeps per-second statistics, from `origin` on.
+    pub fn track_seconds(&mut self, origin: Instant) {
+        self.timeline = Some(Timeline::new(origin));
+    }
+
+    /// The per-second statistics, if tracked.
+    pub fn timeline(&self) -> Option<&Timeline> {
+        self.timeline.as_ref()
     }
 
     /// Numbers a new request and returns its number.
     pub fn send(&mut self, intended: Instant, measured: bool) -> u64 {
+        if let Some(t) = &mut self.timeline {
+            t.sent(intended);
+        }
         self.slots.push(Slot {
             intended,
             measured,
@@ -88,8 +105,12 @@ impl Ledger {
             return false;
         }
         slot.outcome = code.map_or(Outcome::Success, Outcome::Error);
+        let latency = at.saturating_duration_since(slot.intended);
+        if let Some(t) = &mut self.timeline {
+            t.answered(slot.intended, latency, code.is_some());
+        }
         if slot.measured {
-            let us = at.saturating_duration_since(slot.intended).as_micros();
+            let us = latency.as_micros();
             let _ = self
                 .latency_us
                 .record(u64::try_from(us).unwrap_or(u64::MAX).max(1));

@@ -3,6 +3,8 @@
 //! send time so stalls are not hidden by coordinated omission).
 
 use std::collections::HashMap;
+use std::io::Write;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -14,6 +16,7 @@ use tokio::sync::oneshot;
 use super::connection::{connect, dropped_messages, Account};
 use super::ledger::Ledger;
 use super::report::Report;
+use super::timeline::write_csv;
 
 /// What each request does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -135,6 +138,9 @@ pub struct LoadConfig {
     /// Print a progress line every second.
     #[serde(skip)]
     pub progress: bool,
+    /// Write the run second by second to this CSV file.
+    #[serde(skip)]
+    pub timeline: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -229,6 +235,9 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<Report> {
         clients.push((client, account.login));
     }
     let start = Instant::now();
+    if cfg.timeline.is_some() {
+        shared.lock().track_seconds(start);
+    }
     let measure_from = start + cfg.warmup;
     let end = measure_from + cfg.duration;
     let progress = cfg
@@ -284,6 +293,11 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<Report> {
         None => None,
     };
     let ledger = shared.lock();
+    if let (Some(path), Some(timeline)) = (&cfg.timeline, ledger.timeline()) {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+        write_csv(&mut file, &timeline.stats())?;
+        file.flush()?;
+    }
     // A burst has no measured window: its throughput is over the time to the last answer.
     let measured = match cfg.pace {
         Pace::Burst { .. } => ledger.max_latency(),

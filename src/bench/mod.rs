@@ -8,3 +8,4 @@ pub mod echo;
 pub mod ledger;
 pub mod load;
 pub mod report;
+pub mod timeline;

@@ -42,6 +42,10 @@ enum Cmd {
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
+        /// Also write per-second sent/answered/errors/p50/p99/max (by intended send time,
+        /// warm-up included) to this CSV file.
+        #[arg(long)]
+        timeline: Option<std::path::PathBuf>,
     },
     /// A bare responder answering every request with a canned success.
     Echo {
@@ -138,6 +142,7 @@ impl Common {
                 password: monitor_password,
             }),
             progress: !self.quiet,
+            timeline: None,
         }
     }
 }
@@ -152,6 +157,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             burst,
             mix,
             json,
+            timeline,
         } => {
             let pace = match (rate, burst) {
                 (Some(rate), _) => Pace::Open { rate },
@@ -163,6 +169,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 anyhow::bail!("give --token (or DH_BENCH_TOKEN); `compare` can log in by itself");
             }
             cfg.progress &= !json;
+            cfg.timeline = timeline;
             let report = load::run(&cfg).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);

@@ -14,6 +14,7 @@ fn counts_duplicated_and_missing_answers() -> crate::support::TestResult {
     let broker = TestBroker::start();
     let responder = TestClient::connect_raw(&broker, "dhplugin", "dhplugin", SERVICE_PASSWORD);
     responder.subscribe(&["dh/request/+".to_string()]);
+    let timeline = tempfile::tempdir()?;
     let config = LoadConfig {
         broker_url: broker.url(),
         client_prefix: "bench".into(),
@@ -30,6 +31,7 @@ fn counts_duplicated_and_missing_answers() -> crate::support::TestResult {
         timeout: Duration::from_secs(2),
         monitor: None,
         progress: false,
+        timeline: Some(timeline.path().join("seconds.csv")),
     };
     let script = std::thread::spawn(move || {
         for _ in 0..4 {
@@ -76,5 +78,10 @@ fn counts_duplicated_and_missing_answers() -> crate::support::TestResult {
     assert_eq!(t.errors.get(&503), Some(&1));
     let json: Value = serde_json::to_value(&report)?;
     assert_eq!(json["totals"]["missing"], 1);
+    // The burst went out in the first second: 4 sent, 3 answered (one twice, counted once),
+    // one of them an error.
+    let csv = std::fs::read_to_string(timeline.path().join("seconds.csv"))?;
+    let first = csv.lines().nth(1).unwrap_or_default();
+    assert!(first.starts_with("0,4,3,1,"), "{csv}");
     Ok(())
 }
