@@ -1,13 +1,16 @@
 //! The load tool's accounting against a real broker: a scripted responder answers one request
 //! twice and another never; `dh-bench` must count them as duplicated and missing.
 
+use std::process::Command;
 use std::time::Duration;
 
 use dh_mqtt_plugin::bench::load::{self, LoadConfig, Pace};
+use dh_mqtt_plugin::model::Role;
 use serde_json::{json, Value};
 
 use crate::support::broker::{CLIENT_PASSWORD, SERVICE_PASSWORD};
-use crate::support::{TestBroker, TestClient};
+use crate::support::service::{binary, service_env};
+use crate::support::{Backend, TestBroker, TestClient, TestDb};
 
 #[test]
 fn counts_duplicated_and_missing_answers() -> crate::support::TestResult {
@@ -83,5 +86,74 @@ fn counts_duplicated_and_missing_answers() -> crate::support::TestResult {
     let csv = std::fs::read_to_string(timeline.path().join("seconds.csv"))?;
     let first = csv.lines().nth(1).unwrap_or_default();
     assert!(first.starts_with("0,4,3,1,"), "{csv}");
+    Ok(())
+}
+
+/// `dh-bench compare` end to end, as the README runs it, on a real broker, service and SQLite
+/// file: one round of one-second runs. It logs in by itself, prints every row of the goal
+/// table and records P4's ceiling run of the round before P4's pair; the figures are not
+/// checked (no timing assertions), only that every request was accounted for.
+#[test]
+fn compare_prints_the_goal_table() -> crate::support::TestResult {
+    let broker = TestBroker::start();
+    let db = TestDb::new(Backend::Sqlite);
+    db.add_user("bench", "bench-password", Role::Client);
+    let out = tempfile::tempdir()?;
+    let output = Command::new(env!("CARGO_BIN_EXE_dh-bench"))
+        .args([
+            "compare",
+            "--rounds",
+            "1",
+            "--duration",
+            "1",
+            "--warmup",
+            "0",
+            "--quiet",
+        ])
+        .arg("--out")
+        .arg(out.path())
+        .arg("--service-bin")
+        .arg(binary())
+        .envs(service_env(&broker.url(), &db))
+        .env("RUST_LOG", "warn")
+        .env("DH_BENCH_CLIENT_PASSWORD", CLIENT_PASSWORD)
+        .env("DH_BENCH_PASSWORD", "bench-password")
+        .env_remove("DH_BENCH_TOKEN")
+        .env_remove("DH_BENCH_MONITOR_PASSWORD")
+        .output()?;
+    let table = String::from_utf8_lossy(&output.stdout);
+    let log = std::fs::read_to_string(out.path().join("targets.log")).unwrap_or_default();
+    assert!(
+        output.status.success(),
+        "{table}\n{}\n{log}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for row in ["| P1 |", "| P2 |", "| P3 |"] {
+        assert_eq!(table.matches(row).count(), 1, "{row} in:\n{table}");
+    }
+    assert_eq!(table.matches("| P4 |").count(), 2, "{table}");
+    assert!(
+        table.contains("All runs: 0 missing, 0 duplicated"),
+        "{table}"
+    );
+    let runs: Vec<Value> =
+        serde_json::from_str(&std::fs::read_to_string(out.path().join("results.json"))?)?;
+    let order: Vec<(&str, &str)> = runs
+        .iter()
+        .filter_map(|r| Some((r["scenario"].as_str()?, r["target"].as_str()?)))
+        .filter(|(scenario, _)| scenario.starts_with("P4"))
+        .collect();
+    assert_eq!(
+        order,
+        [
+            ("P4get-ceiling", "service"),
+            ("P4get", "echo"),
+            ("P4get", "service"),
+            ("P4update-ceiling", "service"),
+            ("P4update", "echo"),
+            ("P4update", "service"),
+        ]
+    );
+    assert!(out.path().join("latency-p1.svg").exists());
     Ok(())
 }

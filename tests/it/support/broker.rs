@@ -17,7 +17,9 @@ pub const SERVICE_PASSWORD: &str = "svc-broker-pw";
 pub const CLIENT_PASSWORD: &str = "pw";
 /// Client accounts the test brokers know (login = client id).
 pub const CLIENTS: &[&str] = &[
-    "alice", "bob", "carol", "dave", "erin", "frank", "mallory", "bench01",
+    "alice", "bob", "carol", "dave", "erin", "frank", "mallory", "bench01", "bench02", "bench03",
+    "bench04", "bench05", "bench06", "bench07", "bench08", "bench09", "bench10", "bench11",
+    "bench12", "bench13", "bench14", "bench15", "bench16",
 ];
 /// A test-only account that may read every answer, for answers the shipped ACL lets no client
 /// read (unknown actions). The ACL isolation tests never use it.
