@@ -13,6 +13,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod logging;
+pub mod memory;
 pub mod model;
 pub mod mqtt;
 pub mod protocol;

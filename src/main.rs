@@ -6,7 +6,8 @@ use std::process::ExitCode;
 /// with `dh-bench` (README, performance): less CPU per request and a flat RSS in the soak.
 /// Its 2.x line (feature `v2`): 3.x kept the pages of a burst of request tasks and, in the
 /// soak, stepped from 40 to 50 MiB about 11 minutes in; 2.x reaches the same plateau in the
-/// first minute and hands a later burst's pages back.
+/// first minute. The service collects its heap on a timer so a later burst's pages go back
+/// to the OS even when no later allocation touches them (`dh_mqtt_plugin::memory`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
