@@ -1,42 +1,41 @@
-//! Handing freed memory back to the operating system on a timer.
+//! Keeps the service's memory in small pages.
 //!
-//! The binaries use mimalloc 2.x (see `main.rs`). When a burst of requests ends, the pages
-//! that held its tasks are freed inside mimalloc, but the segment they sit in only returns
-//! them to the OS (`MADV_DONTNEED`) when that same thread touches the segment again: the
-//! purge is scheduled on free and executed on a later allocation or free in that segment
-//! (`mi_segment_schedule_purge` / `mi_segment_try_purge` in its `segment.c`). If the steady
-//! load that follows is served from other segments, the burst's pages stay resident for good,
-//! which is how the 10-minute soak (P7 in the README) once ended 12 % above its first minute.
-//! A forced collect of the thread's heap runs those purges; it only releases pages that hold
-//! no live allocation, so the working set is untouched.
+//! mimalloc reserves its arena in 1 GiB, 2 MiB-aligned regions and, by default, asks for
+//! transparent huge pages on them (`madvise(MADV_HUGEPAGE)`). The kernel then backs whole
+//! 2 MiB ranges of a heap that needs a few 4 KiB pages of each, and khugepaged keeps
+//! collapsing partly used ranges into huge pages in the background. Measured under P7's load
+//! (README, performance): RSS ~48 MiB of which 26–30 MiB huge pages, and steps of ~2 MiB at
+//! khugepaged's pace, one of them ~11 minutes into every soak; with huge pages off, the same
+//! load runs in ~20 MiB at the same latency. The build asks mimalloc not to `madvise`
+//! (feature `no_thp`), which is enough where THP is `madvise` (this machine); where it is
+//! `always`, the process itself has to opt out, which is what this does.
 
-use std::time::{Duration, Instant};
-
-/// How often the actix thread's heap is collected: long against the collect's own cost (well
-/// under a millisecond for this service's heap), short against a soak's minute.
-pub const COLLECT_INTERVAL: Duration = Duration::from_secs(10);
-
-/// Returns the calling thread's free mimalloc pages to the OS and runs overdue purges.
-/// Harmless (it finds nothing to do) where mimalloc is not the global allocator.
-pub fn return_free_pages() -> Duration {
-    let started = Instant::now();
+/// Turns transparent huge pages off for this process (and what it would start), whatever the
+/// system-wide setting; memory already backed by a huge page stays so.
+pub fn disable_transparent_huge_pages() {
     #[allow(unsafe_code)]
-    // SAFETY: `mi_collect` takes no pointers and may be called at any time from any thread;
-    // it only walks the calling thread's own heap and mimalloc's process-wide arenas.
-    unsafe {
-        libmimalloc_sys::mi_collect(true);
+    // SAFETY: PR_SET_THP_DISABLE takes plain integers and only sets a flag on this process's
+    // memory descriptor; it touches no memory of ours.
+    let rc = unsafe { libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0) };
+    if rc != 0 {
+        // Kernels without THP refuse it; huge pages are then not a concern either.
+        log::debug!(target: "dh::memory", "PR_SET_THP_DISABLE: {}", std::io::Error::last_os_error());
     }
-    started.elapsed()
 }
 
-/// Collects the current thread's heap every [`COLLECT_INTERVAL`], forever (spawn it on the
-/// thread whose allocations it should cover).
-pub async fn collect_periodically() {
-    let mut ticks = actix_rt::time::interval(COLLECT_INTERVAL);
-    ticks.tick().await;
-    loop {
-        ticks.tick().await;
-        let took = return_free_pages();
-        log::debug!(target: "dh::memory", "returned free pages in {took:?}");
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The kernel reports the flag back in /proc/self/status ("THP_enabled: 0").
+    #[test]
+    fn the_process_reports_huge_pages_off() {
+        disable_transparent_huge_pages();
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let flag = status
+            .lines()
+            .find_map(|l| l.strip_prefix("THP_enabled:"))
+            .map(str::trim);
+        assert_eq!(flag, Some("0"), "THP_enabled in /proc/self/status");
     }
 }

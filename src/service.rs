@@ -23,7 +23,6 @@ use crate::actors::tokens::TokenPolicy;
 use crate::auth::password::HashScheme;
 use crate::config::Config;
 use crate::db::{DbPool, DbUrl};
-use crate::memory;
 use crate::mqtt;
 
 /// How often draining checks whether in-flight requests are done.
@@ -103,11 +102,8 @@ pub async fn run(
         faults,
     };
     let _ingest = Supervisor::start(move |_| IngestActor::new(settings));
-    // On this thread: the ingest actor's per-request tasks are most of what a burst allocates.
-    let collector = actix_rt::spawn(memory::collect_periodically());
 
     shutdown.await;
-    collector.abort();
     drain(&admission, config.drain_timeout).await;
     if client.is_connected() {
         match client.disconnect(None).await {

@@ -182,6 +182,7 @@ fn apply_migrations(config: &Config) -> anyhow::Result<()> {
 }
 
 fn serve(config: Arc<Config>) -> anyhow::Result<()> {
+    crate::memory::disable_transparent_huge_pages();
     // Fail fast on a missing secret before touching the database or the broker.
     config.jwt_keys()?;
     apply_migrations(&config)?;
