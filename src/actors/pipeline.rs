@@ -9,7 +9,7 @@ use actix::{Actor, Addr, Handler, Message};
 use serde_json::{Map, Value};
 
 use super::auth::AuthActor;
-use super::batcher::{Batcher, Enqueue};
+use super::batcher::{submit, Batcher};
 use super::lanes::RepoLanes;
 use super::messages::{
     Authorize, BindSession, HashPassword, LoadBatch, Publish, RecordAuthentication, UpdateBatch,
@@ -108,7 +108,7 @@ async fn execute(peers: &Peers, origin: &Origin, request: Request) -> Result<Bod
         Action::GetCurrentUser => {
             // Not kept across the read.
             drop(claims);
-            let current = ask(&peers.reads, Enqueue::<LoadBatch>(user_id)).await?;
+            let current = submit(&peers.reads, user_id).await?;
             Ok(Body::Current(Box::new(current)))
         }
         Action::UpdateCurrentUser => Box::pin(update_current(peers, user_id, &request.body)).await,
@@ -135,7 +135,7 @@ async fn update_current(
         changes,
         needs_admin,
     };
-    ask(&peers.updates, Enqueue::<UpdateBatch>(job)).await?;
+    submit(&peers.updates, job).await?;
     Ok(Body::empty())
 }
 
