@@ -17,5 +17,6 @@ pub mod memory;
 pub mod model;
 pub mod mqtt;
 pub mod protocol;
+pub mod scheduling;
 pub mod secret;
 pub mod service;

@@ -183,6 +183,9 @@ fn apply_migrations(config: &Config) -> anyhow::Result<()> {
 
 fn serve(config: Arc<Config>) -> anyhow::Result<()> {
     crate::memory::disable_transparent_huge_pages();
+    if !crate::scheduling::batch_scheduling() {
+        log::info!(target: "dh::service", "threads keep their scheduling policy (not SCHED_BATCH)");
+    }
     // Fail fast on a missing secret before touching the database or the broker.
     config.jwt_keys()?;
     apply_migrations(&config)?;
