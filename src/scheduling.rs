@@ -16,23 +16,21 @@
 /// Returns whether the policy is now `SCHED_BATCH`.
 pub fn batch_scheduling() -> bool {
     #[allow(unsafe_code)]
-    // SAFETY: sched_getscheduler/sched_setscheduler take the thread id 0 (the caller) and a
-    // sched_param that lives across the call; they change only the kernel's scheduling state.
-    let (policy, rc) = unsafe {
-        let policy = libc::sched_getscheduler(0);
-        let param = libc::sched_param { sched_priority: 0 };
-        let rc = if policy == libc::SCHED_OTHER {
-            libc::sched_setscheduler(0, libc::SCHED_BATCH, &param)
-        } else {
-            0
-        };
-        (policy, rc)
-    };
+    // SAFETY: a query about the calling thread (id 0).
+    let policy = unsafe { libc::sched_getscheduler(0) };
+    if policy != libc::SCHED_OTHER {
+        return policy == libc::SCHED_BATCH;
+    }
+    let param = libc::sched_param { sched_priority: 0 };
+    #[allow(unsafe_code)]
+    // SAFETY: the calling thread (id 0) and a sched_param that lives across the call; only the
+    // kernel's scheduling state changes.
+    let rc = unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) };
     if rc != 0 {
         log::debug!(target: "dh::scheduling", "SCHED_BATCH: {}", std::io::Error::last_os_error());
         return false;
     }
-    policy == libc::SCHED_OTHER || policy == libc::SCHED_BATCH
+    true
 }
 
 #[cfg(test)]

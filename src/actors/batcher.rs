@@ -214,11 +214,8 @@ where
     RepoActor: Handler<B>,
     <RepoActor as Actor>::Context: ToEnvelope<RepoActor, B>,
 {
+    // No mailbox capacity: jobs arrive by `do_send` (see `submit`), which ignores it.
     type Context = Context<Self>;
-
-    fn started(&mut self, ctx: &mut Self::Context) {
-        ctx.set_mailbox_capacity(4096);
-    }
 }
 
 impl<B: Batch> Supervised for Batcher<B>
