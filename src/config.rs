@@ -12,7 +12,8 @@
 //! | broker user | `--broker-username` | `DH_BROKER_USERNAME` | none |
 //! | broker password | (file `broker_password`) | `DH_BROKER_PASSWORD` | none |
 //! | MQTT client id | `--client-id` | `DH_CLIENT_ID` | `dh-mqtt-plugin` |
-//! | share group | `--share-group` | `DH_SHARE_GROUP` | none |
+//! | share group | `--share-group` | `DH_SHARE_GROUP` | none (`dh-mqtt-plugin` with 2+ connections) |
+//! | broker connections | `--broker-connections` | `DH_BROKER_CONNECTIONS` | 1 |
 //! | in-flight bound | `--max-in-flight` | `DH_MAX_IN_FLIGHT` | 1024 |
 //! | request size limit | `--max-payload-bytes` | `DH_MAX_PAYLOAD_BYTES` | 65536 |
 //! | pool size | `--db-pool-size` | `DH_DB_POOL_SIZE` | 8 (PostgreSQL), 4 (SQLite) |
@@ -43,6 +44,8 @@ pub const DEFAULT_DATABASE_URL: &str = "sqlite://dh-mqtt-plugin.sqlite";
 pub const DEFAULT_BROKER_URL: &str = "tcp://127.0.0.1:1883";
 /// Default MQTT client id; fixed so the broker keeps the session across restarts.
 pub const DEFAULT_CLIENT_ID: &str = "dh-mqtt-plugin";
+/// Most broker connections one service may hold.
+pub const MAX_BROKER_CONNECTIONS: u16 = 8;
 /// Default bound on requests being handled at once; past it requests get 503 `Server is busy`.
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
 /// Logins and password changes waiting for the hasher before more get 503.
@@ -88,6 +91,10 @@ pub struct SettingsArgs {
     /// Subscribe through this shared-subscription group to run several instances.
     #[arg(long, env = "DH_SHARE_GROUP", global = true)]
     pub share_group: Option<String>,
+    /// Broker connections sharing the request subscriptions; connection k (from 2) logs in as
+    /// USERNAME-k with client id CLIENT_ID-k.
+    #[arg(long, env = "DH_BROKER_CONNECTIONS", global = true)]
+    pub broker_connections: Option<u16>,
     /// Requests handled at once before new ones get 503 "Server is busy".
     #[arg(long, env = "DH_MAX_IN_FLIGHT", global = true)]
     pub max_in_flight: Option<usize>,
@@ -137,6 +144,7 @@ pub struct FileSettings {
     broker_password: Option<String>,
     client_id: Option<String>,
     share_group: Option<String>,
+    broker_connections: Option<u16>,
     max_in_flight: Option<usize>,
     password_queue: Option<usize>,
     password_cpu_percent: Option<u32>,
@@ -173,6 +181,8 @@ pub struct Config {
     pub client_id: String,
     /// Shared-subscription group.
     pub share_group: Option<String>,
+    /// Broker connections (sessions) sharing the request subscriptions.
+    pub broker_connections: u16,
     /// In-flight bound.
     pub max_in_flight: usize,
     /// Password operations admitted at once.
@@ -267,6 +277,10 @@ impl Config {
                 .or(f.client_id)
                 .unwrap_or_else(|| DEFAULT_CLIENT_ID.to_string()),
             share_group: args.share_group.clone().or(f.share_group),
+            broker_connections: args
+                .broker_connections
+                .or(f.broker_connections)
+                .unwrap_or(1),
             max_in_flight: args
                 .max_in_flight
                 .or(f.max_in_flight)
@@ -337,6 +351,11 @@ impl Config {
         }
         if self.db_pool_size == 0 {
             return Err(ConfigError("db_pool_size must be at least 1".into()));
+        }
+        if !(1..=MAX_BROKER_CONNECTIONS).contains(&self.broker_connections) {
+            return Err(ConfigError(format!(
+                "broker_connections must be between 1 and {MAX_BROKER_CONNECTIONS}"
+            )));
         }
         if let Some(group) = &self.share_group {
             if group.is_empty() || group.contains(['/', '+', '#']) {

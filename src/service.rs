@@ -37,9 +37,6 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let keys = Arc::new(config.jwt_keys()?);
     let pool = DbPool::open(&config.database, config.db_pool_size, config.db_timeout)?;
-    let mut client = mqtt::create_client(&config)?;
-    // Opened before connecting: with a persistent session requests can arrive at once.
-    let events = client.get_event_stream(None);
     let admission = Admission::new(config.max_in_flight);
 
     let lanes = LaneCounts::for_database(&config.database, config.db_pool_size);
@@ -71,49 +68,73 @@ pub async fn run(
         let faults = faults.clone();
         Supervisor::start(move |_| AuthActor::new(keys, faults))
     };
-    let publisher = {
-        let (client, faults) = (client.clone(), faults.clone());
-        Supervisor::start(move |_| PublisherActor::new(client, faults))
-    };
     let updates = Batcher::<UpdateBatch>::start(&write_lanes, &admission, &faults);
     let reads = Batcher::<LoadBatch>::start(&read_lanes, &admission, &faults);
-    let peers = Peers {
-        reads,
-        updates,
-        policy: TokenPolicy {
-            access_lifetime_ms: config.access_lifetime_ms,
-            refresh_lifetime_ms: config.refresh_lifetime_ms,
-            upgrade_legacy_hashes: config.password_hash == HashScheme::Argon2id,
-        },
-        auth,
-        repo: repo.clone(),
-        hasher,
-        publisher,
+    let policy = TokenPolicy {
+        access_lifetime_ms: config.access_lifetime_ms,
+        refresh_lifetime_ms: config.refresh_lifetime_ms,
+        upgrade_legacy_hashes: config.password_hash == HashScheme::Argon2id,
     };
-    let settings = IngestSettings {
-        client: client.clone(),
-        events: Box::new(events),
-        connect_options: mqtt::connect_options(&config)?,
-        subscriptions: mqtt::request_subscriptions(&config),
-        broker_url: config.broker_url.clone(),
-        max_payload_bytes: config.max_payload_bytes,
-        admission: Arc::clone(&admission),
-        peers,
-        faults,
-    };
-    let _ingest = Supervisor::start(move |_| IngestActor::new(settings));
+    let subscriptions = mqtt::request_subscriptions(&config);
+    let mut clients = Vec::new();
+    let mut extra = Vec::new();
+    // Held until shutdown: a supervised actor without an address is not restarted.
+    let mut ingests = Vec::new();
+    // One ingest and one publisher per broker connection: each answer leaves on the
+    // connection its request came in on, so the broker's reads are spread like its writes.
+    for identity in mqtt::identities(&config) {
+        let mut client = mqtt::create_client(&config, &identity)?;
+        if !identity.persistent {
+            extra.push(client.clone());
+        }
+        // Opened before connecting: with a persistent session requests can arrive at once.
+        let events = client.get_event_stream(None);
+        let publisher = {
+            let (client, faults) = (client.clone(), faults.clone());
+            Supervisor::start(move |_| PublisherActor::new(client, faults))
+        };
+        let peers = Peers {
+            reads: reads.clone(),
+            updates: updates.clone(),
+            policy,
+            auth: auth.clone(),
+            repo: repo.clone(),
+            hasher: hasher.clone(),
+            publisher,
+        };
+        let settings = IngestSettings {
+            client: client.clone(),
+            events: Box::new(events),
+            connect_options: mqtt::connect_options(&config, &identity)?,
+            subscriptions: subscriptions.clone(),
+            client_id: identity.client_id,
+            broker_url: config.broker_url.clone(),
+            max_payload_bytes: config.max_payload_bytes,
+            admission: Arc::clone(&admission),
+            peers,
+            faults: faults.clone(),
+        };
+        ingests.push(Supervisor::start(move |_| IngestActor::new(settings)));
+        clients.push(client);
+    }
 
     shutdown.await;
-    drain(&admission, config.drain_timeout).await;
-    if client.is_connected() {
-        match client.disconnect(None).await {
-            Ok(_) => log::info!(target: "dh::service", "disconnected cleanly"),
-            Err(e) => log::warn!(target: "dh::service", "disconnect failed: {e}"),
+    // Extra connections leave the share group first, so requests arriving from now on go
+    // to the first connection (and queue in its session once it is gone too).
+    let leaving = extra
+        .iter()
+        .map(|c| c.unsubscribe_many(&subscriptions.wanted));
+    for left in futures::future::join_all(leaving).await {
+        if let Err(e) = left {
+            log::warn!(target: "dh::service", "leaving the share group failed: {e}");
         }
     }
+    drain(&admission, config.drain_timeout).await;
+    futures::future::join_all(clients.iter().map(disconnect)).await;
     for lanes in [&repo, &read_lanes, &write_lanes] {
         lanes.stop();
     }
+    drop(ingests);
     log::info!(target: "dh::service", "stopped; {}", admission.summary());
     Ok(())
 }
@@ -156,6 +177,19 @@ async fn drain(admission: &Admission, timeout: Duration) {
         0 => log::info!(target: "dh::service", "drained in {:?}", started.elapsed()),
         n => {
             log::warn!(target: "dh::service", "{n} requests still in flight after {timeout:?}; stopping anyway")
+        }
+    }
+}
+
+async fn disconnect(client: &paho_mqtt::AsyncClient) {
+    if client.is_connected() {
+        match client.disconnect(None).await {
+            Ok(_) => {
+                log::info!(target: "dh::service", "{} disconnected cleanly", client.client_id())
+            }
+            Err(e) => {
+                log::warn!(target: "dh::service", "{} disconnect failed: {e}", client.client_id())
+            }
         }
     }
 }

@@ -23,6 +23,7 @@ use super::admission::Admission;
 use super::pipeline::{self, Peers};
 use super::supervise::{inject, FaultPlan, FaultSite};
 use crate::error::ServiceError;
+use crate::mqtt::Subscriptions;
 use crate::protocol::topic::{classify, parse_response_topic, RequestTopic};
 use crate::protocol::{decode, Answer, DecodeFailure, Origin};
 
@@ -41,8 +42,10 @@ pub struct IngestSettings {
     pub events: Box<paho_mqtt::AsyncReceiver<Event>>,
     /// How to connect.
     pub connect_options: ConnectOptions,
-    /// The request subscriptions.
-    pub subscriptions: Vec<String>,
+    /// The request subscriptions (and stale ones to drop).
+    pub subscriptions: Subscriptions,
+    /// This connection's client id, for log lines.
+    pub client_id: String,
     /// The broker URL, for log lines.
     pub broker_url: String,
     /// Request size limit.
@@ -116,7 +119,7 @@ impl IngestActor {
     }
 
     fn subscribe(&mut self, ctx: &mut Context<Self>) {
-        let topics = self.settings.subscriptions.clone();
+        let topics = self.settings.subscriptions.wanted.clone();
         // Retain-as-published lets us see (and refuse) a retained request even when it is
         // delivered live; don't-send-retained keeps resubscribes from replaying old ones.
         let options = SubscribeOptionsBuilder::new()
@@ -129,12 +132,26 @@ impl IngestActor {
             &vec![options; topics.len()],
             None,
         );
-        ctx.spawn(wrap_future::<_, Self>(token).map(move |result, _act, ctx| match result {
-            Ok(_) => log::info!(target: "dh::ingest", "ready: subscribed to {}", topics.join(", ")),
+        ctx.spawn(wrap_future::<_, Self>(token).map(move |result, act, ctx| match result {
+            Ok(_) => act.drop_stale_subscriptions(topics, ctx),
             Err(e) => {
                 log::warn!(target: "dh::ingest", "subscribing to {} failed: {e}; retrying", topics.join(", "));
                 ctx.run_later(Duration::from_secs(1), |act, ctx| act.subscribe(ctx));
             }
+        }));
+    }
+
+    /// After subscribing (never before, so no request falls between the two forms); the
+    /// service is ready once the stale forms are gone, since until then a request may arrive
+    /// twice.
+    fn drop_stale_subscriptions(&mut self, topics: Vec<String>, ctx: &mut Context<Self>) {
+        let stale = self.settings.subscriptions.stale.clone();
+        let token = self.settings.client.unsubscribe_many(&stale);
+        ctx.spawn(wrap_future::<_, Self>(token).map(move |result, act, _ctx| {
+            if let Err(e) = result {
+                log::debug!(target: "dh::ingest", "dropping stale subscriptions {}: {e}", stale.join(", "));
+            }
+            log::info!(target: "dh::ingest", "ready: subscribed to {} as {}", topics.join(", "), act.settings.client_id);
         }));
     }
 
@@ -287,7 +304,7 @@ impl Actor for IngestActor {
         ctx.add_stream(Box::pin((*self.settings.events).clone()));
         if !self.connect_started {
             self.connect_started = true;
-            log::info!(target: "dh::ingest", "connecting to broker {}", self.settings.broker_url);
+            log::info!(target: "dh::ingest", "connecting to broker {} as {}", self.settings.broker_url, self.settings.client_id);
             self.connect(ctx);
         }
     }
@@ -303,7 +320,7 @@ impl StreamHandler<Event> for IngestActor {
     fn handle(&mut self, event: Event, ctx: &mut Self::Context) {
         match event {
             Event::Connected => {
-                log::info!(target: "dh::ingest", "connected to broker {}", self.settings.broker_url);
+                log::info!(target: "dh::ingest", "connected to broker {} as {}", self.settings.broker_url, self.settings.client_id);
                 self.subscribe(ctx);
             }
             Event::ConnectionLost => {

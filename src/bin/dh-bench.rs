@@ -55,6 +55,9 @@ enum Cmd {
         /// Broker account allowed to read dh/request/# (the service's).
         #[arg(long, env = "DH_BROKER_USERNAME", default_value = "dhplugin")]
         username: String,
+        /// Connections sharing the requests, as the service's (USERNAME, USERNAME-2, …).
+        #[arg(long, env = "DH_BROKER_CONNECTIONS", default_value_t = 1)]
+        connections: u16,
     },
     /// Alternate echo and the service on the same load; print the goal table.
     Compare {
@@ -180,13 +183,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Echo {
             broker_url,
             username,
+            connections,
         } => {
             let account = Account {
                 broker_url,
                 login: username,
                 password: env("DH_BROKER_PASSWORD"),
             };
-            echo::run(&account).await?;
+            echo::run(&account, connections).await?;
         }
         Cmd::Compare {
             common,

@@ -50,6 +50,9 @@ enum Command {
         /// The broker account the service connects as.
         #[arg(long, default_value = "dhplugin")]
         service_user: String,
+        /// The service's broker connections (DH_BROKER_CONNECTIONS): one account each.
+        #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=crate::config::MAX_BROKER_CONNECTIONS as i64))]
+        connections: u16,
     },
 }
 
@@ -143,8 +146,12 @@ impl From<RoleArg> for Role {
 /// Parses the command line and runs the command.
 pub fn run() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    if let Command::Acl { service_user } = &cli.command {
-        print!("{}", acl::acl_text(service_user));
+    if let Command::Acl {
+        service_user,
+        connections,
+    } = &cli.command
+    {
+        print!("{}", acl::acl_text(service_user, *connections));
         return Ok(());
     }
     let config = Arc::new(Config::resolve(&cli.settings, cli.config.as_ref())?);

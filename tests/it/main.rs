@@ -19,6 +19,7 @@ mod acl;
 mod bench;
 mod cli;
 mod compat;
+mod connections;
 mod errors;
 mod get_current;
 mod logs;

@@ -21,6 +21,8 @@ pub const CLIENTS: &[&str] = &[
     "bench04", "bench05", "bench06", "bench07", "bench08", "bench09", "bench10", "bench11",
     "bench12", "bench13", "bench14", "bench15", "bench16",
 ];
+/// The service's account for its second broker connection (`DH_BROKER_CONNECTIONS=2`).
+pub const SECOND_CONNECTION: &str = "dhplugin-2";
 /// A test-only account that may read every answer, for answers the shipped ACL lets no client
 /// read (unknown actions). The ACL isolation tests never use it.
 pub const OBSERVER: &str = "observer";
@@ -57,7 +59,11 @@ impl TestBroker {
         write_password_file(dir.path());
         let acl = fs::read_to_string(repo_file("deploy/mosquitto/acl"))
             .unwrap_or_else(|e| panic!("deploy/mosquitto/acl: {e}"));
-        let acl = format!("{acl}\nuser {OBSERVER}\ntopic read dh/response/#\n");
+        // The second service account is what `dh-mqtt-plugin acl --connections 2` adds.
+        let acl = format!(
+            "{acl}\nuser {SECOND_CONNECTION}\ntopic read dh/request/#\ntopic read dh/request\n\
+             topic write dh/response/#\n\nuser {OBSERVER}\ntopic read dh/response/#\n"
+        );
         write(dir.path(), "acl", &acl);
         let mut broker = TestBroker {
             dir,
@@ -182,7 +188,10 @@ fn set_mode(path: &Path, mode: u32) {
 }
 
 fn write_password_file(dir: &Path) {
-    let mut text = format!("dhplugin:{SERVICE_PASSWORD}\n{OBSERVER}:{CLIENT_PASSWORD}\n");
+    let mut text = format!(
+        "dhplugin:{SERVICE_PASSWORD}\n{SECOND_CONNECTION}:{SERVICE_PASSWORD}\n\
+         {OBSERVER}:{CLIENT_PASSWORD}\n"
+    );
     for client in CLIENTS {
         text.push_str(&format!("{client}:{CLIENT_PASSWORD}\n"));
     }

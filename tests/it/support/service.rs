@@ -114,9 +114,15 @@ impl TestService {
         );
     }
 
-    /// Waits for the first "ready" of the current run.
+    /// Waits for the first "ready" of the current run (of every connection).
     pub fn wait_ready(&mut self) {
-        let count = self.starts;
+        let connections = self
+            .env
+            .iter()
+            .find(|(k, _)| k == "DH_BROKER_CONNECTIONS")
+            .and_then(|(_, v)| v.parse().ok())
+            .unwrap_or(1);
+        let count = self.starts * connections;
         self.wait_ready_count(count);
     }
 
