@@ -43,16 +43,22 @@ pub struct Identity {
     pub persistent: bool,
 }
 
-/// The identities of the configured connections: the first is the configured client id and
-/// user name, connection k (from 2) appends `-k` to both, so each has its own broker account
-/// and persistent session.
+/// The name of connection `k` (from 1) for a configured client id or broker login `base`:
+/// `base` itself for the first, `base-k` for the others. The service, its ACL and
+/// `dh-bench echo` all name their connections this way.
+pub fn connection_name(base: &str, k: u16) -> String {
+    match k {
+        1 => base.to_string(),
+        _ => format!("{base}-{k}"),
+    }
+}
+
+/// The identities of the configured connections (see [`connection_name`]), so each has its
+/// own broker account and session.
 pub fn identities(config: &Config) -> Vec<Identity> {
     (1..=config.broker_connections)
         .map(|k| {
-            let name = |base: &str| match k {
-                1 => base.to_string(),
-                _ => format!("{base}-{k}"),
-            };
+            let name = |base: &str| connection_name(base, k);
             Identity {
                 client_id: name(&config.client_id),
                 username: config.broker_username.as_deref().map(name),
@@ -132,23 +138,17 @@ pub fn request_subscriptions(config: &Config) -> Subscriptions {
         (None, 1) => None,
         (None, _) => Some(DEFAULT_SHARE_GROUP),
     };
-    let mut stale = Vec::new();
-    if group != Some(DEFAULT_SHARE_GROUP) {
-        stale.extend(shared(DEFAULT_SHARE_GROUP));
-    }
-    match group {
-        Some(group) => {
-            stale.extend(plain.to_vec());
-            Subscriptions {
-                wanted: shared(group),
-                stale,
-            }
-        }
-        None => Subscriptions {
-            wanted: plain.to_vec(),
-            stale,
-        },
-    }
+    let wanted = match group {
+        Some(group) => shared(group),
+        None => plain.to_vec(),
+    };
+    // Every form this service may have subscribed before, other than the wanted one.
+    let stale = [plain.to_vec(), shared(DEFAULT_SHARE_GROUP)]
+        .concat()
+        .into_iter()
+        .filter(|topic| !wanted.contains(topic))
+        .collect();
+    Subscriptions { wanted, stale }
 }
 
 #[cfg(test)]

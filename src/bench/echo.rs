@@ -7,6 +7,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use super::connection::{connect, Account};
+use crate::mqtt::connection_name;
 
 #[derive(Deserialize)]
 struct Head {
@@ -28,10 +29,7 @@ pub async fn run(account: &Account, connections: u16) -> anyhow::Result<()> {
     let mut tasks = tokio::task::JoinSet::new();
     for k in 1..=connections.max(1) {
         let account = Account {
-            login: match k {
-                1 => account.login.clone(),
-                _ => format!("{}-{k}", account.login),
-            },
+            login: connection_name(&account.login, k),
             ..account.clone()
         };
         let (client, stream) = connect(&account, std::slice::from_ref(&topic), 1).await?;

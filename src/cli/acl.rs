@@ -2,6 +2,7 @@
 //! every client; Mosquitto 2.0 substitutes `%c` inside a level, so one read line per action
 //! lets a client read only its own answers. `deploy/mosquitto/acl` is this output verbatim.
 
+use crate::mqtt::connection_name;
 use crate::protocol::topic::{REQUEST_TOPIC, RESPONSE_PREFIX};
 use crate::protocol::Action;
 
@@ -32,10 +33,7 @@ pub fn acl_text(service_user: &str, connections: u16) -> String {
         out.push_str("# One account per broker connection (DH_BROKER_CONNECTIONS).\n");
     }
     for k in 1..=connections.max(1) {
-        let user = match k {
-            1 => service_user.to_string(),
-            _ => format!("{service_user}-{k}"),
-        };
+        let user = connection_name(service_user, k);
         out.push_str(&format!(
             "user {user}\n\
              topic read {REQUEST_TOPIC}/#\n\
