@@ -10,10 +10,10 @@
 //!   then the actix thread again. A batch pays that once.
 //!
 //! Each batcher has repository lanes of its own and keeps at most one batch per lane at the
-//! database; that bound is what lets the next batch form. Under load (two or more jobs queue
-//! while a batch is at the database), a lane is held a millisecond after it so that requests in
-//! the service can join the next one (batches of ~2 became ~10 at 16 × 4); a lone request,
-//! or a steady half load of batches of one, never waits. A job's lane is chosen
+//! database; that bound is what lets the next batch form. While the service is behind (see
+//! [`BEHIND`]), a lane is held a millisecond after a batch so that requests in the service can
+//! join the next one (batches of ~2 became ~10 at 16 × 4); a lone request, or a steady half
+//! load, never waits. A job's lane is chosen
 //! by the row it touches (the user), never by which lane is free.
 
 use std::sync::Arc;
@@ -35,6 +35,13 @@ use crate::error::ServiceError;
 /// Most jobs in one batch.
 const MAX_BATCH: usize = 256;
 
+/// Requests in the service from which it counts as behind, and batchers hold their lanes
+/// (see `Batcher::lane_done`). By Little's law the count is the rate times the time a request
+/// spends in the service. Sampled after batches on PostgreSQL: at 3,000/s open loop p50 3, p99
+/// 21; at 6,000/s (half the ceiling) p50 6, p90 11, p99 18; at 16 clients × 4 in flight p10
+/// 22, p50 60.
+const BEHIND: usize = 24;
+
 /// A repository message made of jobs that waited together; answers one outcome per job, in
 /// order, or one error for the whole batch.
 pub trait Batch:
@@ -50,8 +57,8 @@ pub trait Batch:
     const FAULT_SITE: FaultSite;
     /// The message for the repository.
     fn of(jobs: Vec<Self::Job>) -> Self;
-    /// How long a lane is held after a batch while more requests are in the service than wait
-    /// on it, so that those join the next batch; `None` sends the next batch at once.
+    /// How long a lane is held after a batch while the service is behind (see [`BEHIND`]), so
+    /// that the requests in it join the next batch; `None` sends the next batch at once.
     const LINGER: Option<Duration> = None;
     /// Which lane a job goes to (modulo the lane count). Jobs on the same rows share a lane,
     /// so batches on different lanes never wait on each other's row locks and cannot
@@ -163,19 +170,19 @@ where
     }
 
     /// Frees a lane after a batch of `size`, or holds it for [`Batch::LINGER`] first so the
-    /// next batch is fuller: only while batches form by themselves (two or more jobs queued
-    /// while this one was at the database) and other requests are in the service (they may
-    /// be on their way here). The batch's own size is no sign of load: a hold makes the next
-    /// batch bigger, so it would keep itself going. At a steady half load most batches are of
-    /// one, and holding after every batch put the hold (1-2 ms with tokio's millisecond timer)
-    /// on most requests: p50 at 2,600/s on PostgreSQL 3.3-3.5 ms held, 2.3-2.5 ms not. A
-    /// lone request (one client, one in flight) never waits.
+    /// next batch is fuller, but only while the service is behind: [`BEHIND`] or more
+    /// requests in it, and some of them not in this lane yet (they may be on their way here).
+    /// Holding pays at saturation (bigger batches, fewer thread hand-offs per request) and
+    /// costs 1-2 ms per request at a steady half load (tokio's timer holds no less than a
+    /// millisecond). Neither the batch's size nor what queued during its database trip told
+    /// the two apart on both databases (a hold makes the next batch big, and a SQLite trip
+    /// takes microseconds); the count of requests in the service does.
     fn lane_done(&mut self, index: usize, size: usize, ctx: &mut Context<Self>) {
         let waiting = self.lanes.get(index).map_or(0, |lane| lane.waiting.len());
-        let forming = waiting >= 2;
+        let in_flight = self.pressure.in_flight();
         // The batch just done is still in flight until its answers are published.
-        let coming = self.pressure.in_flight().saturating_sub(waiting + size);
-        match B::LINGER.filter(|_| forming && coming > 0) {
+        let coming = in_flight.saturating_sub(waiting + size);
+        match B::LINGER.filter(|_| in_flight >= BEHIND && coming > 0) {
             Some(linger) => {
                 ctx.run_later(linger, move |act, ctx| act.free_lane(index, ctx));
             }
