@@ -171,12 +171,22 @@ async fn run_one(
     log: &std::fs::File,
 ) -> anyhow::Result<Report> {
     let _running = start(cfg, target, log)?;
-    ask(
+    let answer = ask(
         &cfg.base,
         "user/getCurrent",
         json!({"action": "user/getCurrent", "token": cfg.base.token}),
     )
     .await?;
+    // A table of error answers would be a table of nothing: a DH_BENCH_TOKEN signed with
+    // another JWT_SECRET had the service answer 401 to every request, at full speed.
+    if answer.get("status").and_then(Value::as_str) != Some("success") {
+        bail!(
+            "the {} answered getCurrent with {answer}, not success: the token does not fit this \
+             service (is DH_BENCH_TOKEN from another JWT_SECRET or database?); give a --token \
+             it issued, or leave the token out and let compare log in",
+            target.name()
+        );
+    }
     let load = LoadConfig {
         clients: s.clients,
         pace: s.pace,
@@ -400,6 +410,10 @@ fn table(cfg: &CompareConfig, results: &[Run]) -> String {
     let missing: u64 = results.iter().map(|r| r.report.totals.missing).sum();
     let duplicated: u64 = results.iter().map(|r| r.report.totals.duplicated).sum();
     let drops: Option<u64> = results.iter().map(|r| r.report.broker_drops()).sum();
+    let errors: u64 = results
+        .iter()
+        .flat_map(|r| r.report.totals.errors.values())
+        .sum();
     let mut t = String::new();
     let _ = writeln!(t, "Database: {}. {} alternating rounds, {} s measured after {} s warm-up, QoS {}. \
         Throughputs and latencies are medians over the rounds; a ratio is the median of the rounds' \
@@ -419,7 +433,8 @@ fn table(cfg: &CompareConfig, results: &[Run]) -> String {
     let drops = drops.map_or("unknown".to_string(), |d| d.to_string());
     let _ = writeln!(
         t,
-        "\nAll runs: {missing} missing, {duplicated} duplicated answers, {drops} broker drops."
+        "\nAll runs: {missing} missing, {duplicated} duplicated answers, {drops} broker drops, \
+         {errors} error answers."
     );
     t
 }

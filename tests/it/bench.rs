@@ -4,11 +4,13 @@
 use std::process::Command;
 use std::time::Duration;
 
+use dh_mqtt_plugin::auth::jwt::{now_ms, JwtKeys, TokenType};
 use dh_mqtt_plugin::bench::load::{self, LoadConfig, Pace};
 use dh_mqtt_plugin::model::Role;
 use serde_json::{json, Value};
 
 use crate::support::broker::{CLIENT_PASSWORD, SERVICE_PASSWORD};
+use crate::support::db::Tokens;
 use crate::support::service::{binary, service_env};
 use crate::support::{Backend, TestBroker, TestClient, TestDb};
 
@@ -99,27 +101,8 @@ fn compare_prints_the_goal_table() -> crate::support::TestResult {
     let db = TestDb::new(Backend::Sqlite);
     db.add_user("bench", "bench-password", Role::Client);
     let out = tempfile::tempdir()?;
-    let output = Command::new(env!("CARGO_BIN_EXE_dh-bench"))
-        .args([
-            "compare",
-            "--rounds",
-            "1",
-            "--duration",
-            "1",
-            "--warmup",
-            "0",
-            "--quiet",
-        ])
-        .arg("--out")
-        .arg(out.path())
-        .arg("--service-bin")
-        .arg(binary())
-        .envs(service_env(&broker.url(), &db))
-        .env("RUST_LOG", "warn")
-        .env("DH_BENCH_CLIENT_PASSWORD", CLIENT_PASSWORD)
+    let output = compare(&broker, &db, out.path())
         .env("DH_BENCH_PASSWORD", "bench-password")
-        .env_remove("DH_BENCH_TOKEN")
-        .env_remove("DH_BENCH_MONITOR_PASSWORD")
         .output()?;
     let table = String::from_utf8_lossy(&output.stdout);
     let log = std::fs::read_to_string(out.path().join("targets.log")).unwrap_or_default();
@@ -136,6 +119,7 @@ fn compare_prints_the_goal_table() -> crate::support::TestResult {
         table.contains("All runs: 0 missing, 0 duplicated"),
         "{table}"
     );
+    assert!(table.contains(" 0 error answers."), "{table}");
     let runs: Vec<Value> =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("results.json"))?)?;
     let order: Vec<(&str, &str)> = runs
@@ -156,4 +140,56 @@ fn compare_prints_the_goal_table() -> crate::support::TestResult {
     );
     assert!(out.path().join("latency-p1.svg").exists());
     Ok(())
+}
+
+/// A token the service did not issue (here: signed with another secret) is refused before any
+/// measuring: `compare` stops with an error naming the answer, instead of timing a table of
+/// 401s as if they were getCurrent answers.
+#[test]
+fn compare_refuses_a_token_the_service_rejects() -> crate::support::TestResult {
+    let broker = TestBroker::start();
+    let db = TestDb::new(Backend::Sqlite);
+    let id = db.add_user("bench", "bench-password", Role::Client);
+    let claims = Tokens::claims(id, Role::Client, TokenType::Access, now_ms() + 60_000);
+    let foreign = JwtKeys::new(&[9u8; 32]).mint(&claims)?;
+    let out = tempfile::tempdir()?;
+    let output = compare(&broker, &db, out.path())
+        .args(["--token", &foreign])
+        .output()?;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(stderr.contains("not success"), "{stderr}");
+    assert!(stderr.contains("401"), "{stderr}");
+    assert!(
+        !String::from_utf8_lossy(&output.stdout).contains("| P1 |"),
+        "no table"
+    );
+    Ok(())
+}
+
+/// `dh-bench compare` for one round of one-second runs against the service on `broker` and
+/// `db`, logging in by itself unless given a token.
+fn compare(broker: &TestBroker, db: &TestDb, out: &std::path::Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_dh-bench"));
+    command
+        .args([
+            "compare",
+            "--rounds",
+            "1",
+            "--duration",
+            "1",
+            "--warmup",
+            "0",
+        ])
+        .arg("--quiet")
+        .arg("--out")
+        .arg(out)
+        .arg("--service-bin")
+        .arg(binary())
+        .envs(service_env(&broker.url(), db))
+        .env("RUST_LOG", "warn")
+        .env("DH_BENCH_CLIENT_PASSWORD", CLIENT_PASSWORD)
+        .env_remove("DH_BENCH_TOKEN")
+        .env_remove("DH_BENCH_MONITOR_PASSWORD");
+    command
 }
