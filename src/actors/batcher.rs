@@ -13,8 +13,8 @@
 //! database; that bound is what lets the next batch form. While the service is behind (see
 //! [`BEHIND`]), a lane is held a millisecond after a batch so that requests in the service can
 //! join the next one (batches of ~2 became ~10 at 16 × 4); a lone request, or a steady half
-//! load, never waits. A job's lane is chosen
-//! by the row it touches (the user), never by which lane is free.
+//! load, never waits. A job's lane is chosen by the row it touches (the user), never by which
+//! lane is free.
 
 use std::sync::Arc;
 use std::time::Duration;

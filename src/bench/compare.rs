@@ -181,9 +181,9 @@ async fn run_one(
     // another JWT_SECRET had the service answer 401 to every request, at full speed.
     if answer.get("status").and_then(Value::as_str) != Some("success") {
         bail!(
-            "the {} answered getCurrent with {answer}, not success: the token does not fit this \
-             service (is DH_BENCH_TOKEN from another JWT_SECRET or database?); give a --token \
-             it issued, or leave the token out and let compare log in",
+            "the {} answered getCurrent with {answer}, not success; a 401 means the token \
+             does not fit this service (is DH_BENCH_TOKEN from another JWT_SECRET or \
+             database?): give a --token it issued, or leave the token out and let compare log in",
             target.name()
         );
     }
