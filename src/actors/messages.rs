@@ -97,11 +97,23 @@ pub struct HashPassword {
     pub password: Secret,
 }
 
-/// Publisher: hand an answer to Paho; the delivery token is awaited by the caller, so a
-/// publisher restart never loses a delivery already started.
+/// Publisher: hand an answer to Paho; the reply tells when the broker has taken it.
 #[derive(Debug, Message)]
-#[rtype(result = "Result<paho_mqtt::DeliveryToken, ServiceError>")]
+#[rtype(result = "Result<Delivery, ServiceError>")]
 pub struct Publish(pub Outgoing);
+
+/// The outcome of a publish, once the broker has acknowledged it (or Paho gave up on it).
+#[derive(Debug)]
+pub struct Delivery(pub tokio::sync::oneshot::Receiver<Result<(), paho_mqtt::Error>>);
+
+impl Delivery {
+    /// Waits for the outcome. A publisher gone before it was known counts as a failure.
+    pub async fn outcome(self) -> Result<(), paho_mqtt::Error> {
+        self.0
+            .await
+            .unwrap_or(Err(paho_mqtt::Error::General("the publisher stopped")))
+    }
+}
 
 /// Repository: a user with its networks by login (for `token`), whatever its status.
 #[derive(Debug, Message)]

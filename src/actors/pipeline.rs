@@ -12,7 +12,8 @@ use super::auth::AuthActor;
 use super::batcher::{submit, Batcher};
 use super::lanes::RepoLanes;
 use super::messages::{
-    Authorize, BindSession, HashPassword, LoadBatch, Publish, RecordAuthentication, UpdateBatch,
+    Authorize, BindSession, Delivery, HashPassword, LoadBatch, Publish, RecordAuthentication,
+    UpdateBatch,
 };
 use super::password_work::PasswordWork;
 use super::publisher::PublisherActor;
@@ -188,7 +189,7 @@ pub async fn deliver(peers: &Peers, origin: &Origin, qos: i32, answer: Answer) {
         return;
     };
     match ask(&peers.publisher, Publish(out.clone())).await {
-        Ok(token) => await_delivery(peers, out, token).await,
+        Ok(delivery) => await_delivery(peers, out, delivery).await,
         Err(_) => Box::pin(deliver_internal_error(peers, origin, qos, answer)).await,
     }
 }
@@ -203,15 +204,15 @@ async fn deliver_internal_error(peers: &Peers, origin: &Origin, qos: i32, answer
         return;
     };
     match ask(&peers.publisher, Publish(out.clone())).await {
-        Ok(token) => await_delivery(peers, out, token).await,
+        Ok(delivery) => await_delivery(peers, out, delivery).await,
         Err(_) => {
             log::error!(target: "dh::pipeline", "answer on '{}' could not be published", out.topic)
         }
     }
 }
 
-async fn await_delivery(peers: &Peers, out: Outgoing, token: paho_mqtt::DeliveryToken) {
-    if let Err(first) = token.await {
+async fn await_delivery(peers: &Peers, out: Outgoing, delivery: Delivery) {
+    if let Err(first) = delivery.outcome().await {
         Box::pin(redeliver(peers, out, first)).await;
     }
 }
@@ -222,10 +223,10 @@ async fn redeliver(peers: &Peers, out: Outgoing, mut error: paho_mqtt::Error) {
     for _ in 1..DELIVERY_ATTEMPTS {
         log::warn!(target: "dh::pipeline", "delivery on '{}' failed ({error}); retrying", out.topic);
         actix_rt::time::sleep(DELIVERY_RETRY_DELAY).await;
-        let Ok(token) = ask(&peers.publisher, Publish(out.clone())).await else {
+        let Ok(delivery) = ask(&peers.publisher, Publish(out.clone())).await else {
             return;
         };
-        match token.await {
+        match delivery.outcome().await {
             Ok(()) => return,
             Err(e) => error = e,
         }

@@ -90,6 +90,8 @@ both_backends! {
         let answers = collect_answers(&alice, &rest);
         assert!(answers.iter().all(|a| a["status"] == "success"), "{answers:?}");
         assert!(status.success(), "exit status {status}");
+        // Draining ends when the broker has acknowledged every answer, not at the timeout.
+        assert!(stack.service.log().contains("drained in"), "{}", stack.service.log());
         assert!(stack.service.log().contains("disconnected cleanly"), "{}", stack.service.log());
         assert!(stack.service.stray_files().is_empty(), "no Paho persistence files: {:?}", stack.service.stray_files());
         Ok(())
