@@ -54,6 +54,21 @@ impl InProcess {
     }
 }
 
+impl InProcess {
+    /// Why the service stopped, if it has (it only stops on its own when it fails).
+    fn exited(&mut self) -> Option<String> {
+        if !self.thread.as_ref()?.is_finished() {
+            return None;
+        }
+        let outcome = self.thread.take()?.join();
+        Some(match outcome {
+            Ok(Ok(())) => "it returned without being stopped".to_string(),
+            Ok(Err(e)) => format!("{e:#}"),
+            Err(_) => "its thread panicked".to_string(),
+        })
+    }
+}
+
 impl Drop for InProcess {
     fn drop(&mut self) {
         if let Some(tx) = self.stop.take() {
@@ -87,10 +102,13 @@ impl Harness {
         let db = TestDb::new(Backend::Sqlite);
         let user_id = db.add_user("alice", "secret1", Role::Client);
         let faults = Arc::new(Faults::default());
-        let service = InProcess::start(&broker, &db, Arc::clone(&faults));
+        let mut service = InProcess::start(&broker, &db, Arc::clone(&faults));
         let client = TestClient::connect(&broker, "alice");
         let token = Tokens::new().access(user_id, Role::Client);
         wait_for("the in-process service", Duration::from_secs(20), || {
+            if let Some(why) = service.exited() {
+                panic!("the in-process service stopped: {why}");
+            }
             let probe = json!({"action": "user/getCurrent", "token": token});
             let answer = client.try_request(probe, Duration::from_millis(300));
             answer.filter(|a| a["status"] == "success").map(|_| ())
