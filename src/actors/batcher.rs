@@ -13,8 +13,8 @@
 //! database; that bound is what lets the next batch form. While the service is behind (see
 //! [`BEHIND`]), a lane is held after a batch so that requests in the service can join the next
 //! one (batches of ~2 became ~10 at 16 × 4): until twice that batch is waiting, at most a
-//! millisecond. A lone request, or a steady half load, never waits. A job's lane is chosen by the row it touches (the user), never by which
-//! lane is free.
+//! millisecond. A lone request, or a steady half load, never waits. A job's lane is chosen by
+//! the row it touches (the user), never by which lane is free.
 
 use std::sync::Arc;
 use std::time::Duration;

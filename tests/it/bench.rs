@@ -180,8 +180,8 @@ fn compare(broker: &TestBroker, db: &TestDb, out: &std::path::Path) -> Command {
             "1",
             "--warmup",
             "0",
+            "--quiet",
         ])
-        .arg("--quiet")
         .arg("--out")
         .arg(out)
         .arg("--service-bin")

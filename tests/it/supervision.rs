@@ -52,9 +52,7 @@ impl InProcess {
             thread: Some(thread),
         }
     }
-}
 
-impl InProcess {
     /// Why the service stopped, if it has (it only stops on its own when it fails).
     fn exited(&mut self) -> Option<String> {
         if !self.thread.as_ref()?.is_finished() {
