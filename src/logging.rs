@@ -19,3 +19,38 @@ pub fn init() {
     builder.format_timestamp_millis();
     let _ = builder.try_init();
 }
+
+/// The longest excerpt of client-supplied text (a topic, an action) a log line carries.
+const EXCERPT_CHARS: usize = 48;
+
+/// A short, printable excerpt of client-supplied text for a log line: at most
+/// [`EXCERPT_CHARS`] characters, control and other unprintable characters escaped, and a
+/// note of how many bytes were left out. A request's payload never goes to the log whole.
+pub fn excerpt(text: &str) -> String {
+    let mut out: String = text
+        .chars()
+        .take(EXCERPT_CHARS)
+        .flat_map(char::escape_debug)
+        .collect();
+    let shown: usize = text.chars().take(EXCERPT_CHARS).map(char::len_utf8).sum();
+    if shown < text.len() {
+        out.push_str(&format!("… (+{} bytes)", text.len() - shown));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::excerpt;
+
+    #[test]
+    fn excerpts_are_short_and_printable() {
+        assert_eq!(excerpt("dh/request/a"), "dh/request/a");
+        assert_eq!(excerpt("x\u{1}\ny"), "x\\u{1}\\ny");
+        let long = "a".repeat(65_000);
+        assert_eq!(
+            excerpt(&long),
+            format!("{}… (+64952 bytes)", "a".repeat(48))
+        );
+    }
+}

@@ -83,11 +83,13 @@ pub fn create_client(
         .create_client()
 }
 
-/// Connect options: MQTT 5 session (persistent for the first connection), automatic
-/// reconnect with backoff.
+/// Connect options: MQTT 5 session (persistent for the first connection). Reconnecting is
+/// the ingest actor's job, not Paho's (whose schedule counts in whole seconds). With `clean`
+/// the broker's session and Paho's unacknowledged publishes are dropped.
 pub fn connect_options(
     config: &Config,
     identity: &Identity,
+    clean: bool,
 ) -> Result<ConnectOptions, paho_mqtt::Error> {
     let mut props = Properties::new();
     let expiry = match identity.persistent {
@@ -97,11 +99,10 @@ pub fn connect_options(
     props.push_u32(PropertyCode::SessionExpiryInterval, expiry)?;
     let mut builder = ConnectOptionsBuilder::new_v5();
     builder
-        .clean_start(!identity.persistent)
+        .clean_start(clean || !identity.persistent)
         .properties(props)
         .keep_alive_interval(Duration::from_secs(30))
         .connect_timeout(Duration::from_secs(5))
-        .automatic_reconnect(Duration::from_millis(500), Duration::from_secs(30))
         .max_inflight(MAX_INFLIGHT_ANSWERS);
     if let Some(user) = &identity.username {
         builder.user_name(user);

@@ -2,6 +2,7 @@
 //! connect, and on shutdown drain in-flight requests before disconnecting.
 
 use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,6 +28,8 @@ use crate::mqtt;
 
 /// How often draining checks whether in-flight requests are done.
 const DRAIN_POLL: Duration = Duration::from_millis(20);
+/// How long draining waits for a lost broker connection to come back.
+const DRAIN_OFFLINE_GRACE: Duration = Duration::from_secs(2);
 
 /// Runs the service inside the current actix `System` until `shutdown` resolves, then drains
 /// and disconnects. Migrations are the caller's job (`serve` runs them first).
@@ -75,6 +78,7 @@ pub async fn run(
         refresh_lifetime_ms: config.refresh_lifetime_ms,
         upgrade_legacy_hashes: config.password_hash == HashScheme::Argon2id,
     };
+    let undelivered = Arc::new(AtomicU64::new(0));
     let subscriptions = mqtt::request_subscriptions(&config);
     let mut clients = Vec::new();
     let mut extra = Vec::new();
@@ -101,11 +105,13 @@ pub async fn run(
             repo: repo.clone(),
             hasher: hasher.clone(),
             publisher,
+            undelivered: Arc::clone(&undelivered),
         };
         let settings = IngestSettings {
             client: client.clone(),
             events: Box::new(events),
-            connect_options: mqtt::connect_options(&config, &identity)?,
+            connect_options: mqtt::connect_options(&config, &identity, false)?,
+            clean_connect_options: mqtt::connect_options(&config, &identity, true)?,
             subscriptions: subscriptions.clone(),
             client_id: identity.client_id,
             broker_url: config.broker_url.clone(),
@@ -129,13 +135,13 @@ pub async fn run(
             log::warn!(target: "dh::service", "leaving the share group failed: {e}");
         }
     }
-    drain(&admission, config.drain_timeout).await;
+    drain(&admission, &clients, config.drain_timeout).await;
     futures::future::join_all(clients.iter().map(disconnect)).await;
     for lanes in [&repo, &read_lanes, &write_lanes] {
         lanes.stop();
     }
     drop(ingests);
-    log::info!(target: "dh::service", "stopped; {}", admission.summary());
+    log::info!(target: "dh::service", "stopped; {}, undelivered answers {}", admission.summary(), undelivered.load(Ordering::Relaxed));
     Ok(())
 }
 
@@ -166,11 +172,20 @@ impl LaneCounts {
     }
 }
 
-/// Waits until every admitted request has been answered (or the timeout passes).
-async fn drain(admission: &Admission, timeout: Duration) {
+/// Waits until every admitted request has been answered, the timeout passes, or no broker
+/// connection has been up for [`DRAIN_OFFLINE_GRACE`]: answers that cannot be delivered are
+/// not waited for.
+async fn drain(admission: &Admission, clients: &[paho_mqtt::AsyncClient], timeout: Duration) {
     let started = Instant::now();
+    let mut online_at = Instant::now();
     log::info!(target: "dh::service", "stopping: answering {} in-flight requests", admission.in_flight());
     while admission.in_flight() > 0 && started.elapsed() < timeout {
+        if clients.iter().any(|c| c.is_connected()) {
+            online_at = Instant::now();
+        } else if online_at.elapsed() >= DRAIN_OFFLINE_GRACE {
+            log::warn!(target: "dh::service", "no broker connection for {DRAIN_OFFLINE_GRACE:?}: {} answers cannot be delivered; stopping", admission.in_flight());
+            return;
+        }
         actix_rt::time::sleep(DRAIN_POLL).await;
     }
     match admission.in_flight() {

@@ -23,13 +23,24 @@ use super::admission::Admission;
 use super::pipeline::{self, Peers};
 use super::supervise::{inject, FaultPlan, FaultSite};
 use crate::error::ServiceError;
+use crate::logging::excerpt;
 use crate::mqtt::Subscriptions;
 use crate::protocol::topic::{classify, parse_response_topic, RequestTopic};
 use crate::protocol::{decode, Answer, DecodeFailure, Origin};
 
-/// First retry delay after a failed initial connect; doubles up to [`MAX_CONNECT_BACKOFF`].
-const MIN_CONNECT_BACKOFF: Duration = Duration::from_millis(500);
-const MAX_CONNECT_BACKOFF: Duration = Duration::from_secs(30);
+/// Reconnect schedule (docs/OPERATIONS.md, "Broker restarts"): the first attempt this soon
+/// after losing the broker, then from [`MIN_CONNECT_BACKOFF`] doubling up to
+/// [`MAX_CONNECT_BACKOFF`]. Paho's own automatic reconnect counts in whole seconds (1 s,
+/// then 2 s, …) and left requests unanswered for 3 s after a broker restart.
+const FIRST_RECONNECT: Duration = Duration::from_millis(50);
+const MIN_CONNECT_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_CONNECT_BACKOFF: Duration = Duration::from_millis(500);
+/// A connection lost this soon after it was made counts as a flap.
+const FLAP_WINDOW: Duration = Duration::from_secs(2);
+/// After this many flaps in a row the next connect starts a clean session, which makes Paho
+/// drop the publishes it holds: one the broker refuses would otherwise be resent, and refused,
+/// on every reconnect.
+const MAX_FLAPS: u32 = 3;
 /// Repeated warnings about ignored messages are logged at most this often.
 const WARN_INTERVAL: Duration = Duration::from_secs(10);
 
@@ -42,6 +53,8 @@ pub struct IngestSettings {
     pub events: Box<paho_mqtt::AsyncReceiver<Event>>,
     /// How to connect.
     pub connect_options: ConnectOptions,
+    /// How to connect when the session must be dropped (after [`MAX_FLAPS`] flaps).
+    pub clean_connect_options: ConnectOptions,
     /// The request subscriptions (and stale ones to drop).
     pub subscriptions: Subscriptions,
     /// This connection's client id, for log lines.
@@ -89,6 +102,12 @@ pub struct IngestActor {
     settings: IngestSettings,
     connect_started: bool,
     backoff: Duration,
+    /// A connect is under way or scheduled.
+    connecting: bool,
+    /// When the current connection was made.
+    connected_at: Option<Instant>,
+    /// Connections in a row lost within [`FLAP_WINDOW`].
+    flaps: u32,
     warnings: RateLimited,
 }
 
@@ -99,23 +118,52 @@ impl IngestActor {
             settings,
             connect_started: false,
             backoff: MIN_CONNECT_BACKOFF,
+            connecting: false,
+            connected_at: None,
+            flaps: 0,
             warnings: RateLimited::new(),
         }
     }
 
-    fn connect(&mut self, ctx: &mut Context<Self>) {
-        let token = self
-            .settings
-            .client
-            .connect(self.settings.connect_options.clone());
-        ctx.spawn(wrap_future::<_, Self>(token).map(|result, act, ctx| match result {
-            Ok(_) => act.backoff = MIN_CONNECT_BACKOFF,
+    fn connect(&mut self, clean: bool, ctx: &mut Context<Self>) {
+        self.connecting = true;
+        let options = match clean {
+            true => self.settings.clean_connect_options.clone(),
+            false => self.settings.connect_options.clone(),
+        };
+        let token = self.settings.client.connect(options);
+        ctx.spawn(wrap_future::<_, Self>(token).map(move |result, act, ctx| match result {
+            Ok(_) => {
+                act.backoff = MIN_CONNECT_BACKOFF;
+                act.connecting = false;
+            }
             Err(e) => {
-                log::warn!(target: "dh::ingest", "cannot connect to broker {}: {e}; retrying in {:?}", act.settings.broker_url, act.backoff);
-                ctx.run_later(act.backoff, |act, ctx| act.connect(ctx));
+                let (url, backoff) = (act.settings.broker_url.clone(), act.backoff);
+                act.warnings.warn(|| format!("cannot connect to broker {url}: {e}; retrying every {backoff:?} or sooner"));
+                ctx.run_later(act.backoff, move |act, ctx| act.connect(clean, ctx));
                 act.backoff = (act.backoff * 2).min(MAX_CONNECT_BACKOFF);
             }
         }));
+    }
+
+    /// The connection is gone: reconnect at once, with a clean session if it keeps being
+    /// dropped right after connecting.
+    fn on_connection_lost(&mut self, ctx: &mut Context<Self>) {
+        let short = self
+            .connected_at
+            .take()
+            .is_some_and(|t| t.elapsed() < FLAP_WINDOW);
+        self.flaps = if short { self.flaps + 1 } else { 0 };
+        if self.connecting {
+            return;
+        }
+        let clean = self.flaps >= MAX_FLAPS;
+        if clean {
+            log::error!(target: "dh::ingest", "broker {} dropped connection {} right after connecting {} times in a row (a publish it refuses, or another process using this client id); reconnecting with a clean session, which drops the answers still awaiting acknowledgement", self.settings.broker_url, self.settings.client_id, self.flaps);
+            self.flaps = 0;
+        }
+        self.connecting = true;
+        ctx.run_later(FIRST_RECONNECT, move |act, ctx| act.connect(clean, ctx));
     }
 
     fn subscribe(&mut self, ctx: &mut Context<Self>) {
@@ -162,7 +210,7 @@ impl IngestActor {
         if msg.retained() {
             // Every resubscribe replays retained messages; executing them would repeat requests.
             admission.retained_ignored.fetch_add(1, Ordering::Relaxed);
-            let topic = msg.topic().to_string();
+            let topic = excerpt(msg.topic());
             self.warnings
                 .warn(|| format!("ignored a retained request on '{topic}'"));
             return None;
@@ -178,10 +226,11 @@ impl IngestActor {
                     });
                     return None;
                 };
-                let Some((response_action, _)) = parse_response_topic(&topic) else {
+                let Some((response_topic, response_action)) = parse_response_topic(&topic) else {
                     admission
                         .refused_response_topic
                         .fetch_add(1, Ordering::Relaxed);
+                    let topic = excerpt(&topic);
                     self.warnings.warn(|| {
                         format!("refused a request whose Response Topic '{topic}' is outside dh/response/{{action}}@{{id}}")
                     });
@@ -191,15 +240,15 @@ impl IngestActor {
                     .get_binary(PropertyCode::CorrelationData)
                     .map(|b| b.to_vec());
                 Some(Origin::Open {
-                    response_topic: topic,
+                    response_topic,
                     response_action,
                     correlation,
                 })
             }
             None => {
-                let topic = msg.topic().to_string();
+                let topic = excerpt(msg.topic());
                 self.warnings.warn(|| {
-                    format!("ignored a message on '{topic}': not a request topic or an invalid client id")
+                    format!("ignored a message on '{topic}': not a request topic, or a client id that cannot form a safe answer topic")
                 });
                 None
             }
@@ -226,6 +275,7 @@ impl IngestActor {
                     .admission
                     .refused_response_topic
                     .fetch_add(1, Ordering::Relaxed);
+                let action = excerpt(action);
                 self.warnings.warn(|| {
                     format!("refused an MQTT 5 request: its Response Topic names '{response_action}', its payload '{action}'")
                 });
@@ -305,7 +355,7 @@ impl Actor for IngestActor {
         if !self.connect_started {
             self.connect_started = true;
             log::info!(target: "dh::ingest", "connecting to broker {} as {}", self.settings.broker_url, self.settings.client_id);
-            self.connect(ctx);
+            self.connect(false, ctx);
         }
     }
 }
@@ -321,19 +371,23 @@ impl StreamHandler<Event> for IngestActor {
         match event {
             Event::Connected => {
                 log::info!(target: "dh::ingest", "connected to broker {} as {}", self.settings.broker_url, self.settings.client_id);
+                self.connecting = false;
+                self.connected_at = Some(Instant::now());
                 self.subscribe(ctx);
             }
             Event::ConnectionLost => {
-                log::warn!(target: "dh::ingest", "connection to broker lost; reconnecting")
+                log::warn!(target: "dh::ingest", "connection to broker lost; reconnecting");
+                self.on_connection_lost(ctx);
             }
             Event::Disconnected { reason_code, .. } => {
-                log::warn!(target: "dh::ingest", "broker disconnected us: {reason_code}")
+                log::warn!(target: "dh::ingest", "broker disconnected us: {reason_code}");
+                self.on_connection_lost(ctx);
             }
             Event::Shutdown => log::info!(target: "dh::ingest", "MQTT client shut down"),
             Event::Message(msg) => {
                 let outcome = catch_unwind(AssertUnwindSafe(|| self.on_message(&msg)));
                 if outcome.is_err() {
-                    log::error!(target: "dh::supervise", "ingest actor panicked while handling a message on '{}'; answering 500 and restarting it", msg.topic());
+                    log::error!(target: "dh::supervise", "ingest actor panicked while handling a message on '{}'; answering 500 and restarting it", excerpt(msg.topic()));
                     self.answer_internal_error(&msg);
                     ctx.stop();
                 }

@@ -2,7 +2,8 @@
 //! request (spawned by ingest), so many requests are in flight at once and none is tied to
 //! the lifetime of the ingest actor.
 
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
 
 use actix::dev::ToEnvelope;
 use actix::{Actor, Addr, Handler, Message};
@@ -25,11 +26,6 @@ use crate::error::ServiceError;
 use crate::protocol::update::{self, UserUpdate};
 use crate::protocol::{Action, Answer, Body, Origin, Outgoing, Request};
 
-/// Attempts to hand an answer to the broker before giving up on it.
-const DELIVERY_ATTEMPTS: u32 = 3;
-/// Pause between delivery attempts.
-const DELIVERY_RETRY_DELAY: Duration = Duration::from_millis(200);
-
 /// The actors a request may visit.
 #[derive(Clone)]
 pub struct Peers {
@@ -47,6 +43,8 @@ pub struct Peers {
     pub updates: Addr<Batcher<UpdateBatch>>,
     /// Answers.
     pub publisher: Addr<PublisherActor>,
+    /// Answers the broker did not take (counted for the stop summary).
+    pub undelivered: Arc<AtomicU64>,
 }
 
 /// Sends a message and flattens a mailbox failure (actor gone) into a 500.
@@ -184,10 +182,7 @@ async fn changes_for(peers: &Peers, update: UserUpdate) -> Result<UserChanges, S
 /// own: every request's task carries this future, and its size is copied whenever the task is
 /// spawned and moved (callgrind showed the copies among the largest costs of a request).
 pub async fn deliver(peers: &Peers, origin: &Origin, qos: i32, answer: Answer) {
-    let Some(out) = answer.address(origin, qos) else {
-        log::warn!(target: "dh::pipeline", "no valid response topic for action '{}' from {}; answer dropped", answer.action, origin.describe());
-        return;
-    };
+    let out = answer.address(origin, qos);
     match ask(&peers.publisher, Publish(out.clone())).await {
         Ok(delivery) => await_delivery(peers, out, delivery).await,
         Err(_) => Box::pin(deliver_internal_error(peers, origin, qos, answer)).await,
@@ -200,9 +195,7 @@ async fn deliver_internal_error(peers: &Peers, origin: &Origin, qos: i32, answer
         result: Err(ServiceError::Internal),
         ..answer
     };
-    let Some(out) = failed.address(origin, qos) else {
-        return;
-    };
+    let out = failed.address(origin, qos);
     match ask(&peers.publisher, Publish(out.clone())).await {
         Ok(delivery) => await_delivery(peers, out, delivery).await,
         Err(_) => {
@@ -212,24 +205,10 @@ async fn deliver_internal_error(peers: &Peers, origin: &Origin, qos: i32, answer
 }
 
 async fn await_delivery(peers: &Peers, out: Outgoing, delivery: Delivery) {
-    if let Err(first) = delivery.outcome().await {
-        Box::pin(redeliver(peers, out, first)).await;
+    if let Err(error) = delivery.outcome().await {
+        // Not published again: the broker refused it, or it was dropped with a clean session
+        // after the broker kept refusing it; a retry would only be refused again.
+        peers.undelivered.fetch_add(1, Ordering::Relaxed);
+        log::error!(target: "dh::pipeline", "answer on '{}' not delivered, dropped: {error}", out.topic);
     }
-}
-
-/// Publishes `out` again after its first delivery failed with `error`, up to
-/// [`DELIVERY_ATTEMPTS`] in all.
-async fn redeliver(peers: &Peers, out: Outgoing, mut error: paho_mqtt::Error) {
-    for _ in 1..DELIVERY_ATTEMPTS {
-        log::warn!(target: "dh::pipeline", "delivery on '{}' failed ({error}); retrying", out.topic);
-        actix_rt::time::sleep(DELIVERY_RETRY_DELAY).await;
-        let Ok(delivery) = ask(&peers.publisher, Publish(out.clone())).await else {
-            return;
-        };
-        match delivery.outcome().await {
-            Ok(()) => return,
-            Err(e) => error = e,
-        }
-    }
-    log::error!(target: "dh::pipeline", "answer on '{}' lost after {DELIVERY_ATTEMPTS} attempts: {error}", out.topic);
 }

@@ -19,7 +19,7 @@ use paho_mqtt::{AsyncClient, MessageBuilder, Properties, PropertyCode, Token};
 use tokio::sync::oneshot;
 
 use super::messages::{Delivery, Publish};
-use super::supervise::{guarded, inject, FaultPlan, FaultSite};
+use super::supervise::{guarded, inject, tripped, FaultPlan, FaultSite};
 use crate::error::ServiceError;
 use crate::protocol::Outgoing;
 
@@ -78,8 +78,13 @@ impl PublisherActor {
                     ServiceError::Internal
                 })?;
         }
+        let mut topic = out.topic.into_string();
+        if tripped(&self.faults, FaultSite::RefusedTopic) {
+            // Test-only: a control character, which Mosquitto answers by disconnecting us.
+            topic.push('\u{1}');
+        }
         let msg = MessageBuilder::new()
-            .topic(out.topic)
+            .topic(topic)
             .payload(out.payload)
             .qos(out.qos)
             .retained(false)

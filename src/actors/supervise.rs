@@ -29,10 +29,12 @@ pub enum FaultSite {
     Updates = 5,
     /// The read batcher.
     Reads = 6,
+    /// The publisher publishes on a topic the broker refuses (no panic).
+    RefusedTopic = 7,
 }
 
 /// How many [`FaultSite`]s there are.
-const FAULT_SITES: usize = FaultSite::Reads as usize + 1;
+const FAULT_SITES: usize = FaultSite::RefusedTopic as usize + 1;
 
 /// A test-only fault plan: "panic in the next N messages handled at this site". It is only
 /// reachable through the library API (`service::run`), never from the command line or the
@@ -61,13 +63,18 @@ impl Faults {
 /// Optional fault plan shared by the actors.
 pub type FaultPlan = Option<Arc<Faults>>;
 
+/// Whether a fault armed at `site` fires now (for faults that are not panics).
+pub fn tripped(plan: &FaultPlan, site: FaultSite) -> bool {
+    plan.as_ref().is_some_and(|f| f.trip(site))
+}
+
 /// Panics if a fault is armed at `site`.
 #[expect(
     clippy::panic,
     reason = "the test hook's whole purpose is to panic on request"
 )]
 pub fn inject(plan: &FaultPlan, site: FaultSite) {
-    if plan.as_ref().is_some_and(|f| f.trip(site)) {
+    if tripped(plan, site) {
         panic!("injected fault at {site:?}");
     }
 }

@@ -10,6 +10,6 @@ pub mod update;
 pub mod user_view;
 
 pub use action::Action;
-pub use request::{decode, DecodeFailure, Request};
+pub use request::{decode, DecodeFailure, Request, RequestId};
 pub use response::{Answer, Body, Outgoing};
 pub use topic::{Origin, RequestTopic};

@@ -3,6 +3,8 @@
 use std::fmt;
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, Visitor};
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use super::Action;
@@ -15,7 +17,7 @@ pub struct Request {
     /// The action to perform.
     pub action: Action,
     /// Echoed back as-is; `null` when absent.
-    pub request_id: Value,
+    pub request_id: RequestId,
     /// An access token for this one request; wins over a session.
     pub token: Option<Secret>,
     /// The action's own fields: the request object without `action`, `requestId` and
@@ -29,14 +31,49 @@ pub struct DecodeFailure {
     /// The `action` text if there was one (names the response topic); empty when absent.
     pub raw_action: String,
     /// The request id if it could be read.
-    pub request_id: Value,
+    pub request_id: RequestId,
     /// The answer to give.
     pub error: ServiceError,
 }
 
+/// A request's `requestId` exactly as the client wrote it, so that it is echoed byte for
+/// byte (a number beyond `f64` precision included); `null` when absent.
+#[derive(Debug, Clone, Default)]
+pub struct RequestId(Option<Box<RawValue>>);
+
+impl RequestId {
+    /// No `requestId` (echoed as `null`).
+    pub const NONE: RequestId = RequestId(None);
+
+    /// The JSON text echoed back.
+    pub fn raw(&self) -> &str {
+        self.0.as_deref().map_or("null", RawValue::get)
+    }
+
+    /// The id as a JSON value (for tests and comparisons; numbers may lose precision).
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(self.raw()).unwrap_or(Value::Null)
+    }
+}
+
+impl PartialEq for RequestId {
+    fn eq(&self, other: &RequestId) -> bool {
+        self.raw() == other.raw()
+    }
+}
+
+impl Serialize for RequestId {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match &self.0 {
+            Some(raw) => raw.serialize(serializer),
+            None => serializer.serialize_unit(),
+        }
+    }
+}
+
 /// Decodes a payload of at most `max_bytes` bytes.
 pub fn decode(payload: &[u8], max_bytes: usize) -> Result<Request, Box<DecodeFailure>> {
-    let fail = |raw_action: String, request_id: Value, error| {
+    let fail = |raw_action: String, request_id: RequestId, error| {
         Box::new(DecodeFailure {
             raw_action,
             request_id,
@@ -46,7 +83,7 @@ pub fn decode(payload: &[u8], max_bytes: usize) -> Result<Request, Box<DecodeFai
     if payload.len() > max_bytes {
         return Err(fail(
             String::new(),
-            Value::Null,
+            RequestId::NONE,
             ServiceError::MalformedJson,
         ));
     }
@@ -59,11 +96,11 @@ pub fn decode(payload: &[u8], max_bytes: usize) -> Result<Request, Box<DecodeFai
     else {
         return Err(fail(
             String::new(),
-            Value::Null,
+            RequestId::NONE,
             ServiceError::MalformedJson,
         ));
     };
-    let request_id = request_id.unwrap_or(Value::Null);
+    let request_id = RequestId(request_id);
     let Some(Value::String(raw_action)) = action else {
         return Err(fail(
             String::new(),
@@ -83,11 +120,37 @@ pub fn decode(payload: &[u8], max_bytes: usize) -> Result<Request, Box<DecodeFai
             return Err(fail(raw_action, request_id, error));
         }
     };
+    let nul_field = match &token {
+        Some(t) if t.expose().contains('\0') => Some("token".to_string()),
+        _ => field_with_nul(&body, ""),
+    };
+    if let Some(field) = nul_field {
+        let error = ServiceError::field(&field, "text without NUL characters");
+        return Err(fail(raw_action, request_id, error));
+    }
     Ok(Request {
         action,
         request_id,
         token,
         body,
+    })
+}
+
+/// The path of the first string field holding a NUL character, if any. PostgreSQL refuses
+/// NUL in text (a query error), SQLite stores it; both are refused here, before any query.
+/// `data` is skipped: it is stored as JSON text, where a NUL is the escape `\u0000`.
+fn field_with_nul(fields: &Map<String, Value>, prefix: &str) -> Option<String> {
+    fields.iter().find_map(|(key, value)| {
+        let path = match prefix {
+            "" => key.clone(),
+            _ => format!("{prefix}.{key}"),
+        };
+        match value {
+            _ if key == "data" => None,
+            Value::String(text) if text.contains('\0') || key.contains('\0') => Some(path),
+            Value::Object(inner) => field_with_nul(inner, &path),
+            _ => None,
+        }
     })
 }
 
@@ -97,7 +160,7 @@ pub fn decode(payload: &[u8], max_bytes: usize) -> Result<Request, Box<DecodeFai
 /// A repeated key keeps its last value, as `serde_json`'s own maps do.
 struct Envelope {
     action: Option<Value>,
-    request_id: Option<Value>,
+    request_id: Option<Box<RawValue>>,
     token: Option<Value>,
     body: Map<String, Value>,
 }
@@ -191,7 +254,7 @@ mod tests {
         )
         .map_err(|e| e.error.to_string())?;
         assert_eq!(req.action, Action::GetCurrentUser);
-        assert_eq!(req.request_id, json!({"a": 1}));
+        assert_eq!(req.request_id.to_value(), json!({"a": 1}));
         assert_eq!(req.token.as_ref().map(Secret::expose), Some("t"));
         assert!(
             !req.body.contains_key("token"),
@@ -208,11 +271,57 @@ mod tests {
         )
         .map_err(|e| e.error.to_string())?;
         assert_eq!(req.action, Action::Token, "an escaped key is still the key");
-        assert_eq!(req.request_id, json!(2));
+        assert_eq!(req.request_id.raw(), "2");
         assert_eq!(
             Value::Object(req.body),
             json!({"login": "a", "payload": {"x": [1]}})
         );
+        Ok(())
+    }
+
+    #[test]
+    fn refuses_nul_in_text_fields_but_not_in_data() {
+        let cases = [
+            (
+                r#"{"action":"token","login":"a\u0000b","password":"x"}"#,
+                "login",
+            ),
+            (r#"{"action":"authenticate","token":"t\u0000"}"#, "token"),
+            (
+                r#"{"action":"user/updateCurrent","user":{"password":"\u0000abcdef"}}"#,
+                "user.password",
+            ),
+        ];
+        for (payload, field) in cases {
+            assert_eq!(
+                failure(payload).error,
+                ServiceError::field(field, "text without NUL characters"),
+                "{payload}"
+            );
+        }
+        let data = br#"{"action":"user/updateCurrent","user":{"data":{"k":"\u0000"}}}"#;
+        assert!(decode(data, 1024).is_ok());
+    }
+
+    #[test]
+    fn echoes_request_ids_byte_for_byte() -> Result<(), String> {
+        for id in [
+            "18446744073709551616",
+            "1.0e5",
+            "-0",
+            "123456789012345678901234567890.5",
+            r#""\u0041\n""#,
+            r#"{"b":1,"a":[1.50]}"#,
+            "null",
+        ] {
+            let payload = format!(r#"{{"action":"user/getCurrent","requestId":{id}}}"#);
+            let req = decode(payload.as_bytes(), 1024).map_err(|e| e.error.to_string())?;
+            assert_eq!(req.request_id.raw(), id);
+            let unknown = format!(r#"{{"action":"nope","requestId":{id}}}"#);
+            assert_eq!(failure(&unknown).request_id.raw(), id);
+        }
+        let absent = decode(br#"{"action":"token"}"#, 1024).map_err(|e| e.error.to_string())?;
+        assert_eq!(absent.request_id.raw(), "null");
         Ok(())
     }
 
@@ -227,7 +336,7 @@ mod tests {
         assert_eq!(failure(&big).error, ServiceError::MalformedJson);
         let missing = failure(r#"{"requestId":5}"#);
         assert_eq!(
-            (missing.error, missing.request_id),
+            (missing.error, missing.request_id.to_value()),
             (ServiceError::ActionRequired, json!(5))
         );
         assert_eq!(

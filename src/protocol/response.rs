@@ -3,6 +3,8 @@
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
+use super::request::RequestId;
+use super::topic::ResponseTopic;
 use super::user_view::CurrentView;
 use super::Origin;
 use crate::db::user_repo::CurrentUser;
@@ -14,7 +16,7 @@ pub struct Answer {
     /// The action name echoed back (the raw text for unknown actions).
     pub action: String,
     /// The request id echoed back.
-    pub request_id: Value,
+    pub request_id: RequestId,
     /// Result fields on success, the error otherwise.
     pub result: Result<Body, ServiceError>,
 }
@@ -78,27 +80,27 @@ impl Answer {
         // Serializing string keys and `Value`s into a Vec cannot fail.
         serde_json::to_vec(self).unwrap_or_default()
     }
-    /// Addresses the answer for `origin`; `None` when no valid topic can be formed.
-    pub fn address(&self, origin: &Origin, request_qos: i32) -> Option<Outgoing> {
-        let topic = origin.answer_topic(&self.action)?;
+    /// Addresses the answer for `origin`.
+    pub fn address(&self, origin: &Origin, request_qos: i32) -> Outgoing {
+        let topic = origin.answer_topic(&self.action);
         let correlation = match origin {
             Origin::Open { correlation, .. } => correlation.clone(),
             Origin::Verified { .. } => None,
         };
-        Some(Outgoing {
+        Outgoing {
             topic,
             qos: request_qos.clamp(0, 1),
             correlation,
             payload: self.to_bytes(),
-        })
+        }
     }
 }
 
 /// A message ready for the publisher.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Outgoing {
-    /// Always under `dh/response/`.
-    pub topic: String,
+    /// Always under `dh/response/`, built from validated parts.
+    pub topic: ResponseTopic,
     /// The request's QoS, at most 1.
     pub qos: i32,
     /// MQTT 5 correlation data, echoed byte for byte.
@@ -110,13 +112,19 @@ pub struct Outgoing {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use serde_json::json;
+
+    fn decode_id(id: &str) -> RequestId {
+        let payload = format!(r#"{{"action":"token","requestId":{id}}}"#);
+        crate::protocol::decode(payload.as_bytes(), 1024)
+            .map(|r| r.request_id)
+            .unwrap_or_default()
+    }
 
     #[test]
     fn error_answer_has_protocol_shape() {
         let answer = Answer {
             action: "user/getCurrent".into(),
-            request_id: json!(7),
+            request_id: decode_id("7"),
             result: Err(ServiceError::Unauthorized),
         };
         assert_eq!(
@@ -129,23 +137,28 @@ mod tests {
     fn addresses_verified_and_mqtt5_origins() {
         let answer = Answer {
             action: "authenticate".into(),
-            request_id: Value::Null,
+            request_id: RequestId::NONE,
             result: Ok(Body::empty()),
         };
-        let verified = Origin::Verified {
-            client_id: "dev".into(),
+        let Some(client_id) = super::super::topic::ClientId::parse("dev") else {
+            unreachable!("a valid client id");
         };
-        let out = answer.address(&verified, 2);
+        let out = answer.address(&Origin::Verified { client_id }, 2);
         assert_eq!(
-            out.as_ref().map(|o| (o.topic.as_str(), o.qos)),
-            Some(("dh/response/authenticate@dev", 1))
+            (out.topic.as_str(), out.qos),
+            ("dh/response/authenticate@dev", 1)
         );
+        let Some((response_topic, response_action)) =
+            super::super::topic::parse_response_topic("dh/response/authenticate@x")
+        else {
+            unreachable!("a valid response topic");
+        };
         let open = Origin::Open {
-            response_topic: "dh/response/authenticate@x".into(),
-            response_action: "authenticate".into(),
+            response_topic,
+            response_action,
             correlation: Some(vec![0, 255]),
         };
         let out = answer.address(&open, 0);
-        assert_eq!(out.and_then(|o| o.correlation), Some(vec![0, 255]));
+        assert_eq!(out.correlation, Some(vec![0, 255]));
     }
 }

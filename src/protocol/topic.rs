@@ -1,17 +1,73 @@
-//! Request and response topics (PROTOCOL.md section 2).
+//! Request and response topics (docs/PROTOCOL.md section 2): the one place that builds a topic
+//! the service publishes on.
+//!
+//! A topic is built only from validated parts: a client id the broker could have given a
+//! client, and an action that passes a strict check. Anything else in an action is answered
+//! on the sender's error topic `dh/response/@{clientId}` and echoed only inside the JSON.
+//! Mosquitto treats a control character or a Unicode non-character in a topic as a malformed
+//! packet and drops the publisher's connection; with a persistent session the answer would be
+//! resent on every reconnect, so one request could keep the service off the broker.
 
 /// Prefix of every request topic.
 pub const REQUEST_TOPIC: &str = "dh/request";
 /// Prefix of every response topic.
 pub const RESPONSE_PREFIX: &str = "dh/response/";
-/// MQTT's limit on a topic's length in bytes.
-const MAX_TOPIC_BYTES: usize = 65_535;
+/// The longest client id the service answers (a DeviceHive login is at most 128 characters).
+pub const MAX_CLIENT_ID_BYTES: usize = 256;
+/// The longest action that names its own response topic; longer ones use the error topic.
+pub const MAX_TOPIC_ACTION_BYTES: usize = 64;
+
+/// A topic the service may publish on: always `dh/response/{action}@{clientId}` (or the
+/// error topic `dh/response/@{clientId}`) built from validated parts. Only this module makes
+/// one, so an unvalidated topic cannot reach the publisher.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResponseTopic(String);
+
+impl ResponseTopic {
+    /// The topic text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The topic text, owned.
+    pub fn into_string(self) -> String {
+        self.0
+    }
+}
+
+impl std::fmt::Display for ResponseTopic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A client id that passed [`is_valid_client_id`], so it always forms a response topic.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ClientId(String);
+
+impl ClientId {
+    /// `id` if it can form a response topic nobody else's can match.
+    pub fn parse(id: &str) -> Option<ClientId> {
+        is_valid_client_id(id).then(|| ClientId(id.to_string()))
+    }
+
+    /// The id's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for ClientId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
 
 /// Where a request came from, which decides who it may act as and where its answer goes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum RequestTopic {
     /// `dh/request/{clientId}`: the broker's ACL guarantees the publisher owns `clientId`.
-    Verified(String),
+    Verified(ClientId),
     /// `dh/request`: MQTT 5 only, publisher unknown.
     Open,
 }
@@ -20,10 +76,10 @@ pub enum RequestTopic {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Origin {
     /// Verified topic; answers go to `dh/response/{action}@{clientId}` and sessions apply.
-    Verified { client_id: String },
+    Verified { client_id: ClientId },
     /// MQTT 5 topic; the answer goes to the given response topic with the correlation data.
     Open {
-        response_topic: String,
+        response_topic: ResponseTopic,
         response_action: String,
         correlation: Option<Vec<u8>>,
     },
@@ -33,16 +89,16 @@ impl Origin {
     /// The client id a session may be kept for (verified topic only).
     pub fn session_key(&self) -> Option<&str> {
         match self {
-            Origin::Verified { client_id } => Some(client_id),
+            Origin::Verified { client_id } => Some(client_id.as_str()),
             Origin::Open { .. } => None,
         }
     }
 
-    /// The topic an answer for `action` goes to, or `None` if no valid topic can be formed.
-    pub fn answer_topic(&self, action: &str) -> Option<String> {
+    /// The topic an answer for `action` goes to.
+    pub fn answer_topic(&self, action: &str) -> ResponseTopic {
         match self {
             Origin::Verified { client_id } => response_topic(action, client_id),
-            Origin::Open { response_topic, .. } => Some(response_topic.clone()),
+            Origin::Open { response_topic, .. } => response_topic.clone(),
         }
     }
 
@@ -61,72 +117,181 @@ pub fn classify(topic: &str) -> Option<RequestTopic> {
         return Some(RequestTopic::Open);
     }
     let client_id = topic.strip_prefix(REQUEST_TOPIC)?.strip_prefix('/')?;
-    is_valid_client_id(client_id).then(|| RequestTopic::Verified(client_id.to_string()))
+    ClientId::parse(client_id).map(RequestTopic::Verified)
 }
 
-/// A client id that can form a response topic: not empty, no wildcard, no level separator.
+/// Whether Mosquitto accepts `text` in a topic: it refuses (and disconnects for) U+0000,
+/// the C0 and C1 control characters and the Unicode non-characters (its
+/// `mosquitto_validate_utf8`).
+pub fn is_safe_text(text: &str) -> bool {
+    text.chars().all(|c| {
+        let u = u32::from(c);
+        !(u <= 0x1F
+            || (0x7F..=0x9F).contains(&u)
+            || (0xFDD0..=0xFDEF).contains(&u)
+            || (u & 0xFFFE) == 0xFFFE)
+    })
+}
+
+/// A client id that can form a response topic nobody else's can match: not empty, at most
+/// [`MAX_CLIENT_ID_BYTES`], no wildcard, level separator or `@`, only text Mosquitto accepts.
 pub fn is_valid_client_id(id: &str) -> bool {
-    !id.is_empty() && id.len() <= MAX_TOPIC_BYTES && !id.contains(['+', '#', '/', '\0'])
+    !id.is_empty()
+        && id.len() <= MAX_CLIENT_ID_BYTES
+        && !id.contains(['+', '#', '/', '@'])
+        && is_safe_text(id)
 }
 
-/// `dh/response/{action}@{clientId}`, if both parts can form a valid topic.
-pub fn response_topic(action: &str, client_id: &str) -> Option<String> {
-    if !is_valid_client_id(client_id) || action.contains(['+', '#', '\0']) {
+/// An action that may name its own response topic: `/`-separated words of ASCII letters and
+/// digits, at most [`MAX_TOPIC_ACTION_BYTES`]. Every served action passes.
+pub fn is_topic_action(action: &str) -> bool {
+    action.len() <= MAX_TOPIC_ACTION_BYTES
+        && action
+            .split('/')
+            .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric()))
+}
+
+/// `dh/response/{action}@{clientId}` when the action passes [`is_topic_action`], the error
+/// topic `dh/response/@{clientId}` otherwise.
+pub fn response_topic(action: &str, client_id: &ClientId) -> ResponseTopic {
+    let action = if is_topic_action(action) { action } else { "" };
+    ResponseTopic(format!("{RESPONSE_PREFIX}{action}@{client_id}"))
+}
+
+/// Splits an MQTT 5 Response Topic of the form `dh/response/{action}@{id}` into the topic
+/// and its action. Anything else is refused: the service must never publish outside
+/// `dh/response/`, nor on a topic it would not build itself.
+pub fn parse_response_topic(topic: &str) -> Option<(ResponseTopic, String)> {
+    let rest = topic.strip_prefix(RESPONSE_PREFIX)?;
+    // Actions never contain '@', so the first one ends it.
+    let (action, id) = rest.split_once('@')?;
+    if !is_topic_action(action) {
         return None;
     }
-    let topic = format!("{RESPONSE_PREFIX}{action}@{client_id}");
-    (topic.len() <= MAX_TOPIC_BYTES).then_some(topic)
-}
-
-/// Splits an MQTT 5 Response Topic of the form `dh/response/{action}@{id}` into its action.
-/// Anything else is refused: the service must never publish outside `dh/response/`.
-pub fn parse_response_topic(topic: &str) -> Option<(String, String)> {
-    let rest = topic.strip_prefix(RESPONSE_PREFIX)?;
-    // Action names never contain '@'; client ids (logins) may, so split at the first one.
-    let (action, id) = rest.split_once('@')?;
-    let rebuilt = response_topic(action, id)?;
-    (rebuilt == topic && !action.is_empty()).then(|| (action.to_string(), id.to_string()))
+    let rebuilt = response_topic(action, &ClientId::parse(id)?);
+    (rebuilt.as_str() == topic).then(|| (rebuilt, action.to_string()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::protocol::Action;
+
+    fn topic(action: &str, id: &str) -> Option<String> {
+        ClientId::parse(id).map(|id| response_topic(action, &id).as_str().to_string())
+    }
 
     #[test]
     fn classifies_request_topics() {
         assert_eq!(
             classify("dh/request/dev-1"),
-            Some(RequestTopic::Verified("dev-1".into()))
+            ClientId::parse("dev-1").map(RequestTopic::Verified)
         );
         assert_eq!(classify("dh/request"), Some(RequestTopic::Open));
         assert_eq!(classify("dh/request/"), None);
         assert_eq!(classify("dh/request/a/b"), None);
+        assert_eq!(classify("dh/request/vic@atk"), None);
+        assert_eq!(classify("dh/request/a\u{1}"), None);
         assert_eq!(classify("dh/requests"), None);
         assert_eq!(classify("other"), None);
     }
 
     #[test]
-    fn builds_response_topics() {
+    fn served_actions_name_their_topic() {
+        for action in Action::ALL {
+            assert!(is_topic_action(action.name()), "{}", action.name());
+        }
         assert_eq!(
-            response_topic("user/getCurrent", "dev@home").as_deref(),
-            Some("dh/response/user/getCurrent@dev@home")
+            topic("user/getCurrent", "dev").as_deref(),
+            Some("dh/response/user/getCurrent@dev")
         );
-        assert_eq!(response_topic("", "c").as_deref(), Some("dh/response/@c"));
-        assert_eq!(response_topic("a+b", "c"), None);
-        assert_eq!(response_topic("a", "c#"), None);
-        assert_eq!(response_topic("a", ""), None);
-        assert_eq!(response_topic("a", &"x".repeat(70_000)), None);
+        assert_eq!(
+            topic("user/list", "dev").as_deref(),
+            Some("dh/response/user/list@dev")
+        );
+    }
+
+    #[test]
+    fn unsafe_actions_use_the_error_topic() {
+        for action in [
+            "",
+            "x\u{1}y",
+            "x\ny",
+            "x\u{7f}",
+            "x\u{85}",
+            "x\u{fdd0}",
+            "x\u{ffff}",
+            "user/getCurrent@vic",
+            "a/+/b",
+            "#",
+            "a//b",
+            "/a",
+            "a/",
+            "user get",
+            "ü",
+            &"a".repeat(MAX_TOPIC_ACTION_BYTES + 1),
+        ] {
+            assert_eq!(
+                topic(action, "atk").as_deref(),
+                Some("dh/response/@atk"),
+                "{action:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn unsafe_client_ids_get_no_topic() {
+        for id in [
+            "",
+            "a+b",
+            "a#",
+            "a/b",
+            "vic@atk",
+            "a\u{0}",
+            "a\u{9f}",
+            "a\u{fffe}",
+            "a\u{1fffe}",
+        ] {
+            assert_eq!(topic("user/getCurrent", id), None, "{id:?}");
+        }
+        assert_eq!(topic("a", &"x".repeat(MAX_CLIENT_ID_BYTES + 1)), None);
+        assert!(topic("a", &"x".repeat(MAX_CLIENT_ID_BYTES)).is_some());
+        assert!(topic("a", "Gerät-7").is_some());
+    }
+
+    #[test]
+    fn safe_text_follows_mosquitto() {
+        for bad in [
+            0x0, 0x1F, 0x7F, 0x9F, 0xFDD0, 0xFDEF, 0xFFFE, 0xFFFF, 0x10FFFF,
+        ] {
+            let c = char::from_u32(bad).unwrap_or('\0');
+            assert!(!is_safe_text(&c.to_string()), "U+{bad:04X}");
+        }
+        for good in [0x20, 0x7E, 0xA0, 0xFDCF, 0xFDF0, 0xFFFD, 0x10000] {
+            let c = char::from_u32(good).unwrap_or('\0');
+            assert!(is_safe_text(&c.to_string()), "U+{good:04X}");
+        }
     }
 
     #[test]
     fn parses_only_response_topics_of_the_contract() {
+        let parsed = parse_response_topic("dh/response/user/getCurrent@dev");
         assert_eq!(
-            parse_response_topic("dh/response/user/getCurrent@dev@home"),
-            Some(("user/getCurrent".into(), "dev@home".into()))
+            parsed.map(|(t, a)| (t.as_str().to_string(), a)),
+            Some((
+                "dh/response/user/getCurrent@dev".into(),
+                "user/getCurrent".into()
+            ))
         );
-        assert_eq!(parse_response_topic("dh/response/@dev"), None);
-        assert_eq!(parse_response_topic("dh/response/x"), None);
-        assert_eq!(parse_response_topic("devices/x@y"), None);
-        assert_eq!(parse_response_topic("dh/response/x@a/b"), None);
+        for refused in [
+            "dh/response/@dev",
+            "dh/response/x",
+            "devices/x@y",
+            "dh/response/x@a/b",
+            "dh/response/user/getCurrent@vic@atk",
+            "dh/response/x\u{1}@dev",
+        ] {
+            assert_eq!(parse_response_topic(refused), None, "{refused:?}");
+        }
     }
 }

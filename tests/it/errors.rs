@@ -41,7 +41,7 @@ both_backends! {
         Ok(())
     }
 
-    fn unknown_actions_get_400_on_their_own_topic(backend) {
+    fn unknown_actions_get_400_on_their_own_or_the_error_topic(backend) {
         let stack = Stack::start(backend);
         let observer = crate::support::TestClient::connect_raw(&stack.broker, OBSERVER, OBSERVER, "pw");
         observer.subscribe(&["dh/response/#".to_string()]);
@@ -51,9 +51,12 @@ both_backends! {
         assert_eq!(got.topic, "dh/response/user/list@alice");
         assert_eq!(got.json, json!({"action": "user/list", "requestId": 3, "status": "error",
                                     "code": 400, "error": "Illegal argument: user/list"}));
-        // An action that cannot form a topic gets no answer at all.
+        // An action that cannot name a topic is answered on the sender's error topic.
         alice.publish("dh/request/alice", br#"{"action":"a/+/b","requestId":4}"#, 1);
-        observer.expect_silence(Duration::from_millis(500));
+        let got = observer.next(Duration::from_secs(10)).unwrap_or_else(|| panic!("no answer"));
+        assert_eq!(got.topic, "dh/response/@alice");
+        assert_eq!(error_of(&got.json), (400, "Illegal argument: a/+/b".to_string()));
+        observer.expect_silence(Duration::from_millis(300));
         Ok(())
     }
 

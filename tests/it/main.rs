@@ -24,6 +24,7 @@ mod errors;
 mod get_current;
 mod logs;
 mod mqtt5;
+mod poison;
 mod resilience;
 mod session;
 mod supervision;

@@ -23,6 +23,11 @@ struct InProcess {
 
 impl InProcess {
     fn start(broker: &TestBroker, db: &TestDb, faults: Arc<Faults>) -> InProcess {
+        // The service's log goes to the test's captured output (shown when a test fails).
+        let _ = env_logger::builder()
+            .is_test(true)
+            .filter_level(log::LevelFilter::Info)
+            .try_init();
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("config.toml");
         std::fs::write(
@@ -192,5 +197,38 @@ fn failed_requests_change_nothing() -> crate::support::TestResult {
             "{site:?}"
         );
     }
+    Ok(())
+}
+
+#[test]
+fn a_publish_the_broker_refuses_cannot_wedge_the_service() -> crate::support::TestResult {
+    let h = Harness::start();
+    h.faults.arm(FaultSite::RefusedTopic, 1);
+    let get = json!({"action": "user/getCurrent", "token": h.token});
+    let refused = h.client.send_request(get.clone());
+    // Mosquitto drops the service's connection for that publish; Paho resends it on every
+    // reconnect until the service gives the answer up with a clean session.
+    wait_for(
+        "an answer after the refused publish",
+        Duration::from_secs(10),
+        || {
+            let answer = h
+                .client
+                .try_request(get.clone(), Duration::from_millis(300));
+            answer.filter(|a| a["status"] == "success").map(|_| ())
+        },
+    );
+    for _ in 0..20 {
+        let answer = h.client.request(get.clone());
+        assert_eq!(answer["status"], "success", "{answer}");
+    }
+    let late = h.client.wait_answer(
+        |r| r.json["requestId"] == refused,
+        Duration::from_millis(300),
+    );
+    assert!(
+        late.is_none(),
+        "the refused answer was dropped, not delivered"
+    );
     Ok(())
 }

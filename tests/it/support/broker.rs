@@ -19,7 +19,7 @@ pub const CLIENT_PASSWORD: &str = "pw";
 pub const CLIENTS: &[&str] = &[
     "alice", "bob", "carol", "dave", "erin", "frank", "mallory", "bench01", "bench02", "bench03",
     "bench04", "bench05", "bench06", "bench07", "bench08", "bench09", "bench10", "bench11",
-    "bench12", "bench13", "bench14", "bench15", "bench16",
+    "bench12", "bench13", "bench14", "bench15", "bench16", "atk", "vic@atk",
 ];
 /// The service's account for its second broker connection (`DH_BROKER_CONNECTIONS=2`).
 pub const SECOND_CONNECTION: &str = "dhplugin-2";

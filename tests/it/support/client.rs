@@ -25,6 +25,8 @@ pub struct Received {
     pub topic: String,
     /// JSON payload.
     pub json: Value,
+    /// The payload as text, exactly as received.
+    pub raw: String,
     /// MQTT 5 correlation data.
     pub correlation: Option<Vec<u8>>,
 }
@@ -212,6 +214,7 @@ impl TestClient {
             let received = Received {
                 topic: msg.topic().to_string(),
                 json: serde_json::from_slice(msg.payload()).unwrap_or(Value::Null),
+                raw: String::from_utf8_lossy(msg.payload()).into_owned(),
                 correlation: msg
                     .properties()
                     .get_binary(PropertyCode::CorrelationData)
