@@ -2,7 +2,6 @@
 //! connect, and on shutdown drain in-flight requests before disconnecting.
 
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -47,9 +46,9 @@ pub async fn run(
         let (pool, faults, max) = (pool.clone(), faults.clone(), config.max_login_attempts);
         move || RepoActor::new(pool.clone(), max, faults.clone())
     };
-    let repo = RepoLanes::start(lanes.other, new_repo.clone());
-    let read_lanes = RepoLanes::start(lanes.reads, new_repo.clone());
-    let write_lanes = RepoLanes::start(lanes.writes, new_repo);
+    let repo = RepoLanes::start(lanes.other, &admission, new_repo.clone());
+    let read_lanes = RepoLanes::start(lanes.reads, &admission, new_repo.clone());
+    let write_lanes = RepoLanes::start(lanes.writes, &admission, new_repo);
     let hasher = {
         let (scheme, faults) = (config.password_hash, faults.clone());
         // Half the cores: Argon2 is pure CPU, and a login flood on every core would starve
@@ -78,7 +77,6 @@ pub async fn run(
         refresh_lifetime_ms: config.refresh_lifetime_ms,
         upgrade_legacy_hashes: config.password_hash == HashScheme::Argon2id,
     };
-    let undelivered = Arc::new(AtomicU64::new(0));
     let subscriptions = mqtt::request_subscriptions(&config);
     let mut clients = Vec::new();
     let mut extra = Vec::new();
@@ -105,7 +103,7 @@ pub async fn run(
             repo: repo.clone(),
             hasher: hasher.clone(),
             publisher,
-            undelivered: Arc::clone(&undelivered),
+            admission: Arc::clone(&admission),
         };
         let settings = IngestSettings {
             client: client.clone(),
@@ -141,7 +139,7 @@ pub async fn run(
         lanes.stop();
     }
     drop(ingests);
-    log::info!(target: "dh::service", "stopped; {}, undelivered answers {}", admission.summary(), undelivered.load(Ordering::Relaxed));
+    log::info!(target: "dh::service", "stopped; {}", admission.summary());
     Ok(())
 }
 

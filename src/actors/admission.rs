@@ -17,6 +17,10 @@ pub struct Admission {
     pub unanswerable: AtomicU64,
     /// MQTT 5 requests whose Response Topic is outside the contract, refused.
     pub refused_response_topic: AtomicU64,
+    /// Requests answered 503 `Service unavailable` because their deadline passed.
+    pub timed_out: AtomicU64,
+    /// Answers the broker did not take, dropped.
+    pub undelivered: AtomicU64,
 }
 
 /// One admitted request; releases its slot when dropped.
@@ -64,11 +68,14 @@ impl Admission {
     /// A one-line summary for the log.
     pub fn summary(&self) -> String {
         format!(
-            "shed {} (503), retained ignored {}, unanswerable {}, refused response topics {}",
+            "shed {} (503), past their deadline {} (503), retained ignored {}, unanswerable {}, \
+             refused response topics {}, undelivered answers {}",
             self.shed.load(Ordering::Relaxed),
+            self.timed_out.load(Ordering::Relaxed),
             self.retained_ignored.load(Ordering::Relaxed),
             self.unanswerable.load(Ordering::Relaxed),
-            self.refused_response_topic.load(Ordering::Relaxed)
+            self.refused_response_topic.load(Ordering::Relaxed),
+            self.undelivered.load(Ordering::Relaxed)
         )
     }
 }

@@ -28,6 +28,7 @@ use actix::{
 use tokio::sync::oneshot;
 
 use super::admission::Admission;
+use super::deadline::within_deadline;
 use super::lanes::RepoLanes;
 use super::repo::RepoActor;
 use super::supervise::{catch, inject, FaultPlan, FaultSite};
@@ -90,10 +91,12 @@ impl<B: Batch> Message for Enqueue<B> {
 
 type Reply<B> = oneshot::Sender<Result<<B as Batch>::Output, ServiceError>>;
 
-/// Queues `job` on the batcher at `addr` and waits for its outcome. A batcher that is gone or
-/// restarted while the job waited answers 500.
+/// Queues `job` on the batcher at `addr` and waits for its outcome, within the database
+/// deadline (then 503, counted in `admission`; the job is skipped if it has not started). A
+/// batcher that is gone or restarted while the job waited answers 500.
 pub async fn submit<B: Batch>(
     addr: &Addr<Batcher<B>>,
+    admission: &Admission,
     job: B::Job,
 ) -> Result<B::Output, ServiceError>
 where
@@ -103,7 +106,8 @@ where
     let (reply, outcome) = oneshot::channel();
     // Unbounded on purpose: the admission bound already limits the requests in the service.
     addr.do_send(Enqueue { job, reply });
-    outcome.await.unwrap_or_else(|_| {
+    let outcome = within_deadline(admission, outcome).await?;
+    outcome.unwrap_or_else(|_| {
         log::error!(target: "dh::batcher", "{} batcher dropped a job without answering", B::NAME);
         Err(ServiceError::Internal)
     })
@@ -180,7 +184,12 @@ where
 
     fn flush(&mut self, ctx: &mut Context<Self>) {
         for (index, lane) in self.lanes.iter_mut().enumerate() {
-            if lane.busy || lane.waiting.is_empty() {
+            if lane.busy {
+                continue;
+            }
+            // A job whose request passed its deadline has nobody waiting: never run it.
+            lane.waiting.retain(|(_, reply)| !reply.is_closed());
+            if lane.waiting.is_empty() {
                 continue;
             }
             let take = lane.waiting.len().min(MAX_BATCH);

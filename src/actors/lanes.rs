@@ -14,6 +14,8 @@ use std::sync::Arc;
 use actix::dev::ToEnvelope;
 use actix::{Actor, Addr, Arbiter, ArbiterHandle, Handler, Message, Supervisor};
 
+use super::admission::Admission;
+use super::deadline::within_deadline;
 use super::pipeline::ask;
 use super::repo::RepoActor;
 use crate::error::ServiceError;
@@ -29,6 +31,8 @@ struct Lane {
 #[derive(Clone)]
 pub struct RepoLanes {
     lanes: Arc<[Lane]>,
+    /// Counts requests past the database deadline.
+    admission: Arc<Admission>,
 }
 
 /// Counts a message on its lane until answered, also when the asker gives up waiting.
@@ -59,7 +63,11 @@ impl Drop for Pending {
 
 impl RepoLanes {
     /// Starts `count` lanes (at least one), each running an actor made by `make`.
-    pub fn start(count: usize, make: impl Fn() -> RepoActor + Clone + Send + 'static) -> RepoLanes {
+    pub fn start(
+        count: usize,
+        admission: &Arc<Admission>,
+        make: impl Fn() -> RepoActor + Clone + Send + 'static,
+    ) -> RepoLanes {
         let lanes: Vec<Lane> = (0..count.max(1))
             .map(|_| {
                 let arbiter = Arbiter::new().handle();
@@ -74,6 +82,7 @@ impl RepoLanes {
             .collect();
         RepoLanes {
             lanes: lanes.into(),
+            admission: Arc::clone(admission),
         }
     }
 
@@ -87,7 +96,8 @@ impl RepoLanes {
         self.lanes.is_empty()
     }
 
-    /// Sends `msg` to the least loaded lane and waits for its answer; a lane that is gone
+    /// Sends `msg` to the least loaded lane and waits for its answer within the database
+    /// deadline (then 503; the message is skipped if not started); a lane that is gone
     /// answers 500.
     pub fn ask<M, T>(&self, msg: M) -> impl Future<Output = Result<T, ServiceError>> + 'static
     where
@@ -102,7 +112,9 @@ impl RepoLanes {
             .enumerate()
             .min_by_key(|(_, lane)| lane.load.load(Ordering::Relaxed))
             .map_or(0, |(index, _)| index);
-        self.ask_on(least_loaded, msg)
+        let answer = self.ask_on(least_loaded, msg);
+        let admission = Arc::clone(&self.admission);
+        async move { within_deadline(&admission, answer).await? }
     }
 
     /// Sends `msg` to lane `index` (modulo the lane count) and waits for its answer.

@@ -16,6 +16,7 @@
 pub mod admission;
 pub mod auth;
 pub mod batcher;
+pub mod deadline;
 pub mod hasher;
 pub mod ingest;
 pub mod lanes;

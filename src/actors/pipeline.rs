@@ -2,15 +2,18 @@
 //! request (spawned by ingest), so many requests are in flight at once and none is tied to
 //! the lifetime of the ingest actor.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
 use actix::dev::ToEnvelope;
 use actix::{Actor, Addr, Handler, Message};
 use serde_json::{Map, Value};
 
+use super::admission::Admission;
 use super::auth::AuthActor;
 use super::batcher::{submit, Batcher};
+use super::deadline::DB_DEADLINE;
 use super::lanes::RepoLanes;
 use super::messages::{
     Authorize, BindSession, Delivery, HashPassword, LoadBatch, Publish, RecordAuthentication,
@@ -43,8 +46,8 @@ pub struct Peers {
     pub updates: Addr<Batcher<UpdateBatch>>,
     /// Answers.
     pub publisher: Addr<PublisherActor>,
-    /// Answers the broker did not take (counted for the stop summary).
-    pub undelivered: Arc<AtomicU64>,
+    /// Counters for the stop summary.
+    pub admission: Arc<Admission>,
 }
 
 /// Sends a message and flattens a mailbox failure (actor gone) into a 500.
@@ -107,7 +110,7 @@ async fn execute(peers: &Peers, origin: &Origin, request: Request) -> Result<Bod
         Action::GetCurrentUser => {
             // Not kept across the read.
             drop(claims);
-            let current = submit(&peers.reads, user_id).await?;
+            let current = submit(&peers.reads, &peers.admission, user_id).await?;
             Ok(Body::Current(Box::new(current)))
         }
         Action::UpdateCurrentUser => Box::pin(update_current(peers, user_id, &request.body)).await,
@@ -133,8 +136,9 @@ async fn update_current(
         user_id,
         changes,
         needs_admin,
+        deadline: Instant::now() + DB_DEADLINE,
     };
-    submit(&peers.updates, job).await?;
+    submit(&peers.updates, &peers.admission, job).await?;
     Ok(Body::empty())
 }
 
@@ -208,7 +212,7 @@ async fn await_delivery(peers: &Peers, out: Outgoing, delivery: Delivery) {
     if let Err(error) = delivery.outcome().await {
         // Not published again: the broker refused it, or it was dropped with a clean session
         // after the broker kept refusing it; a retry would only be refused again.
-        peers.undelivered.fetch_add(1, Ordering::Relaxed);
+        peers.admission.undelivered.fetch_add(1, Ordering::Relaxed);
         log::error!(target: "dh::pipeline", "answer on '{}' not delivered, dropped: {error}", out.topic);
     }
 }

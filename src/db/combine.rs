@@ -71,6 +71,7 @@ mod tests {
     fn data(user_id: i64, text: &str) -> UpdateJob {
         UpdateJob {
             user_id,
+            deadline: std::time::Instant::now() + std::time::Duration::from_secs(60),
             changes: UserChanges {
                 data: Some(Some(text.into())),
                 ..UserChanges::default()
@@ -82,6 +83,7 @@ mod tests {
     fn status(user_id: i64) -> UpdateJob {
         UpdateJob {
             user_id,
+            deadline: std::time::Instant::now() + std::time::Duration::from_secs(60),
             changes: UserChanges {
                 status: Some(2),
                 ..UserChanges::default()

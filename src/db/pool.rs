@@ -13,6 +13,41 @@ use crate::secret::redact_url;
 /// How long a SQLite writer waits for the lock before the request gets a 503.
 const SQLITE_BUSY_TIMEOUT_MS: u64 = 1_000;
 
+/// The server ends a statement, or a transaction left idle, after this long. Every query here
+/// takes milliseconds; a longer one means a stalled connection. The bound also makes a write
+/// whose COMMIT is held up by a stall past the request's deadline roll back at the server
+/// instead of landing after its 503 (docs/OPERATIONS.md, "When the database fails").
+pub(crate) const PG_STATEMENT_TIMEOUT_MS: u64 = 1_000;
+
+/// libpq settings added to a PostgreSQL URL that does not set them itself: connecting gives
+/// up after 2 s, and a connection whose peer is gone (no ACKs, no keepalive answers) errors
+/// within about 5 s instead of the kernel's 15 minutes.
+const LIBPQ_DEFAULTS: [(&str, &str); 6] = [
+    ("connect_timeout", "2"),
+    ("keepalives", "1"),
+    ("keepalives_idle", "2"),
+    ("keepalives_interval", "1"),
+    ("keepalives_count", "3"),
+    ("tcp_user_timeout", "5000"),
+];
+
+/// `url` with the [`LIBPQ_DEFAULTS`] it does not set.
+fn with_libpq_defaults(url: &str) -> String {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    let set: Vec<&str> = query
+        .split('&')
+        .filter_map(|kv| kv.split('=').next())
+        .collect();
+    let mut out = url.to_string();
+    for (key, value) in LIBPQ_DEFAULTS {
+        if !set.contains(&key) {
+            out.push(if out.contains('?') { '&' } else { '?' });
+            out.push_str(&format!("{key}={value}"));
+        }
+    }
+    out
+}
+
 /// A parsed `DATABASE_URL`.
 #[derive(Clone, PartialEq, Eq)]
 pub enum DbUrl {
@@ -72,8 +107,20 @@ impl DbError {
             | Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _) => {
                 DbError::Unavailable(err.to_string())
             }
-            Error::DatabaseError(_, info) if info.message().contains("database is locked") => {
+            Error::DatabaseError(_, info)
+                if [
+                    "database is locked",
+                    "statement timeout",
+                    "idle-in-transaction",
+                ]
+                .iter()
+                .any(|cause| info.message().contains(cause)) =>
+            {
                 DbError::Unavailable(err.to_string())
+            }
+            // A write batch whose requests came too close to their deadline to commit.
+            Error::RollbackTransaction => {
+                DbError::Unavailable("request deadline reached before commit".to_string())
             }
             _ => DbError::Query(err),
         }
@@ -106,8 +153,11 @@ impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PgSetup {
         // shifted by the server's offset (STYLE.md, diesel pitfalls). diesel 2.3's
         // `PgConnection::establish` already does this; repeated so the guarantee does not rest
         // on that detail (tests/it/compat.rs checks the round trip on a non-UTC server).
-        conn.batch_execute("SET TIME ZONE 'UTC'")
-            .map_err(diesel::r2d2::Error::QueryError)?;
+        conn.batch_execute(&format!(
+            "SET TIME ZONE 'UTC'; SET statement_timeout = {PG_STATEMENT_TIMEOUT_MS}; \
+             SET idle_in_transaction_session_timeout = {PG_STATEMENT_TIMEOUT_MS}"
+        ))
+        .map_err(diesel::r2d2::Error::QueryError)?;
         // Generic plans: every query here is a key lookup or a one-row update, for which the
         // generic plan is the custom one. Left to choose, PostgreSQL re-plans the batched
         // `getCurrent` join (`id = ANY($1)`) on every execution, and planning cost more than
@@ -146,7 +196,7 @@ impl DbPool {
                     .connection_timeout(timeout)
                     .test_on_check_out(false)
                     .connection_customizer(Box::new(PgSetup))
-                    .build(ConnectionManager::new(u.clone()))
+                    .build(ConnectionManager::new(with_libpq_defaults(u)))
                     .map_err(unavailable)?,
             ),
             DbUrl::Sqlite(path) => DbPool::Sqlite(
@@ -175,6 +225,22 @@ impl DbPool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn adds_the_libpq_timeouts_a_url_does_not_set() {
+        let added = with_libpq_defaults("postgres://u@h/db");
+        assert!(
+            added.starts_with("postgres://u@h/db?connect_timeout=2&keepalives=1&"),
+            "{added}"
+        );
+        assert!(added.ends_with("&tcp_user_timeout=5000"), "{added}");
+        let own = with_libpq_defaults("postgres://u@h/db?sslmode=require&connect_timeout=9");
+        assert!(
+            own.starts_with("postgres://u@h/db?sslmode=require&connect_timeout=9&keepalives=1"),
+            "{own}"
+        );
+        assert_eq!(own.matches("connect_timeout").count(), 1, "{own}");
+    }
 
     #[test]
     fn parses_urls() {

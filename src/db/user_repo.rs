@@ -2,6 +2,7 @@
 //! database error. Each takes a pooled connection and runs on a thread that may block.
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -195,7 +196,15 @@ pub struct UpdateJob {
     pub changes: UserChanges,
     /// Whether login, role or status are among them.
     pub needs_admin: bool,
+    /// When the request gets its 503 if not answered; its write must not land after that.
+    pub deadline: Instant,
 }
+
+/// A batch commits only while every one of its requests has at least this long left before
+/// its deadline. It is the database's statement and idle-in-transaction timeout: a COMMIT
+/// held up by a stalled connection past a deadline then finds its session ended by the server
+/// and changes nothing (docs/OPERATIONS.md, "When the database fails").
+pub const COMMIT_MARGIN: Duration = Duration::from_millis(super::pool::PG_STATEMENT_TIMEOUT_MS);
 
 /// One update's checks and write, inside the batch's transaction; compiled for both backends.
 /// The common update (no login change) is one statement: the UPDATE itself checks that the
@@ -261,6 +270,14 @@ pub fn update_current_batch(
     jobs: &[UpdateJob],
 ) -> QueryResult<Vec<Result<(), UpdateRejection>>> {
     let writes = combine(jobs);
+    let commit_by = jobs
+        .iter()
+        .map(|job| {
+            job.deadline
+                .checked_sub(COMMIT_MARGIN)
+                .unwrap_or(job.deadline)
+        })
+        .min();
     write_transaction!(conn, |c| {
         let mut outcomes = vec![Ok(()); jobs.len()];
         for write in &writes {
@@ -289,6 +306,10 @@ pub fn update_current_batch(
                     *slot = outcome;
                 }
             }
+        }
+        if commit_by.is_some_and(|by| Instant::now() > by) {
+            // Too late to be sure the commit lands before a request's 503: nothing is written.
+            return Err(DieselError::RollbackTransaction);
         }
         Ok(outcomes)
     })

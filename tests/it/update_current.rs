@@ -25,12 +25,17 @@ fn current(stack: &Stack, login: &str, token: &str) -> Value {
     answer["current"].clone()
 }
 
+/// A deadline far enough away for any batch in these tests.
+fn later() -> std::time::Instant {
+    std::time::Instant::now() + std::time::Duration::from_secs(60)
+}
+
 both_backends! {
     fn a_refused_update_in_a_batch_leaves_the_others_committed(backend) {
         let db = crate::support::TestDb::new(backend);
         let a = db.add_user("alice", "secret1", Role::Admin);
         let b = db.add_user("bob", "secret1", Role::Admin);
-        let job = |user_id, changes| UpdateJob { user_id, changes, needs_admin: true };
+        let job = |user_id, changes| UpdateJob { user_id, changes, needs_admin: true, deadline: later() };
         let jobs = [
             job(a, UserChanges { data: Some(Some("1".into())), ..UserChanges::default() }),
             job(b, UserChanges { login: Some("alice".into()), data: Some(Some("2".into())), ..UserChanges::default() }),
@@ -52,11 +57,13 @@ both_backends! {
             user_id,
             changes: UserChanges { data: Some(Some(data.into())), ..UserChanges::default() },
             needs_admin: false,
+            deadline: later(),
         };
         let disable = |user_id| UpdateJob {
             user_id,
             changes: UserChanges { status: Some(UserStatus::Disabled.ordinal()), ..UserChanges::default() },
             needs_admin: true,
+            deadline: later(),
         };
         let jobs = [
             plain(admin, "1"),

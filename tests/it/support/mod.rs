@@ -4,6 +4,7 @@
 pub mod broker;
 pub mod client;
 pub mod db;
+pub mod proxy;
 pub mod service;
 
 pub use broker::TestBroker;

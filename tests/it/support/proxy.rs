@@ -1,0 +1,153 @@
+//! A TCP proxy the test owns, in front of PostgreSQL: faults are staged on it, never on the
+//! machine's database server.
+//! - `Forward`: bytes pass both ways.
+//! - `Stall`: connections stay open but nothing is forwarded (a network partition).
+//! - `Cut`: every connection is closed, and new ones are closed as soon as they are accepted.
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::Duration;
+
+/// What the proxy does with traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Mode {
+    Forward = 0,
+    Stall = 1,
+    Cut = 2,
+}
+
+struct Shared {
+    mode: AtomicU8,
+    stop: AtomicBool,
+    open: Mutex<Vec<TcpStream>>,
+}
+
+/// A running proxy; stops when dropped.
+pub struct TcpProxy {
+    port: u16,
+    shared: Arc<Shared>,
+}
+
+impl TcpProxy {
+    /// Listens on a free loopback port and forwards to `target` (`host:port`).
+    pub fn start(target: &str) -> TcpProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
+        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
+        listener
+            .set_nonblocking(true)
+            .unwrap_or_else(|e| panic!("{e}"));
+        let shared = Arc::new(Shared {
+            mode: AtomicU8::new(Mode::Forward as u8),
+            stop: AtomicBool::new(false),
+            open: Mutex::new(Vec::new()),
+        });
+        let target = target.to_string();
+        let accept = Arc::clone(&shared);
+        thread::spawn(move || accept_loop(&listener, &target, &accept));
+        TcpProxy { port, shared }
+    }
+
+    /// The proxy's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Switches the mode; `Cut` closes every open connection at once.
+    pub fn set(&self, mode: Mode) {
+        self.shared.mode.store(mode as u8, Ordering::SeqCst);
+        if mode == Mode::Cut {
+            for stream in self
+                .shared
+                .open
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .drain(..)
+            {
+                let _ = stream.shutdown(Shutdown::Both);
+            }
+        }
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        self.shared.stop.store(true, Ordering::SeqCst);
+        self.set(Mode::Cut);
+    }
+}
+
+fn mode(shared: &Shared) -> u8 {
+    shared.mode.load(Ordering::SeqCst)
+}
+
+fn accept_loop(listener: &TcpListener, target: &str, shared: &Arc<Shared>) {
+    while !shared.stop.load(Ordering::SeqCst) {
+        let client = match listener.accept() {
+            Ok((client, _)) => client,
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {
+                thread::sleep(Duration::from_millis(5));
+                continue;
+            }
+            Err(_) => return,
+        };
+        if mode(shared) == Mode::Cut as u8 {
+            let _ = client.shutdown(Shutdown::Both);
+            continue;
+        }
+        let Ok(server) = TcpStream::connect(target) else {
+            continue;
+        };
+        let _ = client.set_nonblocking(false);
+        for stream in [&client, &server] {
+            if let Ok(clone) = stream.try_clone() {
+                shared
+                    .open
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(clone);
+            }
+        }
+        for (from, to) in [(&client, &server), (&server, &client)] {
+            if let (Ok(from), Ok(to)) = (from.try_clone(), to.try_clone()) {
+                let shared = Arc::clone(shared);
+                thread::spawn(move || pump(from, to, &shared));
+            }
+        }
+    }
+}
+
+/// Copies `from` to `to` while forwarding; holds the bytes back while stalled.
+fn pump(mut from: TcpStream, mut to: TcpStream, shared: &Shared) {
+    let _ = from.set_read_timeout(Some(Duration::from_millis(20)));
+    let mut buf = [0u8; 16 * 1024];
+    loop {
+        match mode(shared) {
+            m if m == Mode::Cut as u8 => break,
+            m if m == Mode::Stall as u8 => {
+                thread::sleep(Duration::from_millis(5));
+                continue;
+            }
+            _ => {}
+        }
+        match from.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => {
+                // Read before the stall began: hold these bytes until it ends.
+                while mode(shared) == Mode::Stall as u8 {
+                    thread::sleep(Duration::from_millis(5));
+                }
+                if mode(shared) == Mode::Cut as u8 || to.write_all(&buf[..n]).is_err() {
+                    break;
+                }
+            }
+            Err(e) if matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut) => {}
+            Err(_) => break,
+        }
+    }
+    let _ = from.shutdown(Shutdown::Both);
+    let _ = to.shutdown(Shutdown::Both);
+}
