@@ -2,7 +2,10 @@
 //! decoding, answers. Nothing here touches a broker, a database or an actor.
 
 pub mod action;
+pub mod invariants;
 pub mod login;
+#[cfg(test)]
+mod properties;
 pub mod request;
 pub mod response;
 pub mod topic;

@@ -20,6 +20,7 @@ mod bench;
 mod cli;
 mod compat;
 mod connections;
+mod corpus;
 mod database_faults;
 mod errors;
 mod get_current;

@@ -111,6 +111,20 @@ impl TestDb {
             .unwrap_or_else(|| panic!("no user {id}"))
     }
 
+    /// Every user row with its networks, for comparing the database before and after.
+    pub fn dump(&self) -> String {
+        let mut conn = self.conn();
+        let users = user_repo::list_users(&mut conn).unwrap_or_else(|e| panic!("{e}"));
+        users
+            .iter()
+            .map(|u| {
+                let networks =
+                    user_repo::networks_of(&mut conn, u.id).unwrap_or_else(|e| panic!("{e}"));
+                format!("{u:?} {networks:?}\n")
+            })
+            .collect()
+    }
+
     /// Sets a user's status.
     pub fn set_status(&self, id: i64, status: UserStatus) {
         user_repo::set_status(&mut self.conn(), id, status).unwrap_or_else(|e| panic!("{e}"));
