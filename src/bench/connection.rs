@@ -7,7 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use paho_mqtt::{
     AsyncClient, AsyncReceiver, ConnectOptionsBuilder, CreateOptionsBuilder, Message,
-    PersistenceType, MQTT_VERSION_5,
+    PersistenceType, Properties, PropertyCode, MQTT_VERSION_5,
 };
 
 /// Where and as whom to connect.
@@ -27,21 +27,49 @@ pub async fn connect(
     topics: &[String],
     qos: i32,
 ) -> anyhow::Result<(AsyncClient, AsyncReceiver<Option<Message>>)> {
+    connect_with(account, topics, qos, false).await
+}
+
+/// Like [`connect`]; a `resilient` connection outlives broker restarts as a device would:
+/// a persistent session, requests buffered while disconnected, automatic reconnect and the
+/// subscriptions issued again on every reconnect (the broker may have lost the session).
+pub async fn connect_with(
+    account: &Account,
+    topics: &[String],
+    qos: i32,
+    resilient: bool,
+) -> anyhow::Result<(AsyncClient, AsyncReceiver<Option<Message>>)> {
     let mut client = CreateOptionsBuilder::new()
         .server_uri(&account.broker_url)
         .client_id(&account.login)
         .mqtt_version(MQTT_VERSION_5)
         .persistence(PersistenceType::None)
+        .send_while_disconnected(resilient)
         .max_buffered_messages(100_000)
         .create_client()?;
     let stream = client.get_stream(None);
-    let options = ConnectOptionsBuilder::new_v5()
-        .clean_start(true)
+    let mut builder = ConnectOptionsBuilder::new_v5();
+    builder
+        .clean_start(!resilient)
         .user_name(&account.login)
         .password(account.password.as_str())
         .connect_timeout(Duration::from_secs(5))
-        .max_inflight(65_535)
-        .finalize();
+        .max_inflight(65_535);
+    if resilient {
+        let mut props = Properties::new();
+        props.push_u32(PropertyCode::SessionExpiryInterval, 600)?;
+        builder
+            .properties(props)
+            .automatic_reconnect(Duration::from_secs(1), Duration::from_secs(2));
+        let (again, qos) = (topics.to_vec(), qos);
+        client.set_connected_callback(move |cli| {
+            if !again.is_empty() {
+                // Not awaited: this runs on Paho's thread.
+                drop(cli.subscribe_many_same_qos(&again, qos));
+            }
+        });
+    }
+    let options = builder.finalize();
     client
         .connect(options)
         .await

@@ -24,6 +24,10 @@ struct Slot {
     /// Sent after the warm-up: counted in latency and throughput.
     measured: bool,
     outcome: Outcome,
+    /// When the first answer came.
+    answered: Option<Instant>,
+    /// Answers received (more than one is a duplicate).
+    answers: u32,
 }
 
 /// All requests of one run.
@@ -86,6 +90,8 @@ impl Ledger {
             intended,
             measured,
             outcome: Outcome::Pending,
+            answered: None,
+            answers: 0,
         });
         (self.slots.len() - 1) as u64
     }
@@ -100,11 +106,13 @@ impl Ledger {
             self.unknown += 1;
             return false;
         };
+        slot.answers = slot.answers.saturating_add(1);
         if slot.outcome != Outcome::Pending {
             self.duplicated += 1;
             return false;
         }
         slot.outcome = code.map_or(Outcome::Success, Outcome::Error);
+        slot.answered = Some(at);
         let latency = at.saturating_duration_since(slot.intended);
         if let Some(t) = &mut self.timeline {
             t.answered(slot.intended, latency, code.is_some());
@@ -140,6 +148,36 @@ impl Ledger {
     }
 
     /// Requests still waiting for an answer.
+    /// Writes one CSV line per request: `seq,sent_ms,answered_ms,answers,code`, times in
+    /// milliseconds since the Unix epoch (`origin` is the instant of `origin_epoch_ms`), an
+    /// empty `answered_ms` for a request never answered, `code` 0 for success.
+    pub fn write_outcomes(
+        &self,
+        out: &mut impl std::io::Write,
+        origin: Instant,
+        origin_epoch_ms: u128,
+    ) -> std::io::Result<()> {
+        let epoch_ms = |t: Instant| {
+            let since = t.saturating_duration_since(origin).as_millis();
+            let before = origin.saturating_duration_since(t).as_millis();
+            (origin_epoch_ms + since).saturating_sub(before)
+        };
+        writeln!(out, "seq,sent_ms,answered_ms,answers,code")?;
+        for (seq, slot) in self.slots.iter().enumerate() {
+            let answered = slot
+                .answered
+                .map(|t| epoch_ms(t).to_string())
+                .unwrap_or_default();
+            let code = match slot.outcome {
+                Outcome::Error(code) => code,
+                _ => 0,
+            };
+            let sent = epoch_ms(slot.intended);
+            writeln!(out, "{seq},{sent},{answered},{},{code}", slot.answers)?;
+        }
+        Ok(())
+    }
+
     pub fn pending(&self) -> usize {
         self.slots
             .iter()

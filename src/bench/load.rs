@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use super::connection::{connect, dropped_messages, Account};
+use super::connection::{connect_with, dropped_messages, Account};
 use super::ledger::Ledger;
 use super::report::Report;
 use super::timeline::write_csv;
@@ -141,6 +141,11 @@ pub struct LoadConfig {
     /// Write the run second by second to this CSV file.
     #[serde(skip)]
     pub timeline: Option<PathBuf>,
+    /// Write every request's outcome to this CSV file (see `Ledger::write_outcomes`).
+    #[serde(skip)]
+    pub outcomes: Option<PathBuf>,
+    /// Connections that outlive broker restarts (see `connection::connect_with`).
+    pub resilient: bool,
 }
 
 #[derive(Deserialize)]
@@ -224,17 +229,41 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<Report> {
             login: format!("{}{:02}", cfg.client_prefix, cfg.first_client + i),
             password: cfg.client_password.clone(),
         };
-        let (client, stream) =
-            connect(&account, &answer_topics(&account.login), cfg.qos.min(1)).await?;
+        let (client, stream) = connect_with(
+            &account,
+            &answer_topics(&account.login),
+            cfg.qos.min(1),
+            cfg.resilient,
+        )
+        .await?;
         let shared = Arc::clone(&shared);
         readers.push(tokio::spawn(async move {
-            while let Ok(Some(msg)) = stream.recv().await {
-                settle(&shared, &msg);
+            // `None` marks a lost connection; a resilient connection comes back.
+            while let Ok(msg) = stream.recv().await {
+                if let Some(msg) = msg {
+                    settle(&shared, &msg);
+                }
             }
         }));
+        if cfg.resilient {
+            // Paho's own reconnect waits 1-2 s; a device that retries sooner shows the
+            // service's recovery, not the load tool's.
+            let nudged = client.clone();
+            readers.push(tokio::spawn(async move {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    if !nudged.is_connected() {
+                        drop(nudged.reconnect());
+                    }
+                }
+            }));
+        }
         clients.push((client, account.login));
     }
     let start = Instant::now();
+    let start_epoch_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
     if cfg.timeline.is_some() {
         shared.lock().track_seconds(start);
     }
@@ -296,6 +325,11 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<Report> {
     if let (Some(path), Some(timeline)) = (&cfg.timeline, ledger.timeline()) {
         let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
         write_csv(&mut file, &timeline.stats())?;
+        file.flush()?;
+    }
+    if let Some(path) = &cfg.outcomes {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
+        ledger.write_outcomes(&mut file, start, start_epoch_ms)?;
         file.flush()?;
     }
     // A burst has no measured window: its throughput is over the time to the last answer.

@@ -5,7 +5,9 @@
 pub mod compare;
 pub mod connection;
 pub mod echo;
+pub mod faults;
 pub mod ledger;
 pub mod load;
+pub mod proxy;
 pub mod report;
 pub mod timeline;

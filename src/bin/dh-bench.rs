@@ -46,6 +46,36 @@ enum Cmd {
         /// warm-up included) to this CSV file.
         #[arg(long)]
         timeline: Option<std::path::PathBuf>,
+        /// Also write every request's send time, first answer time, answer count and code
+        /// (epoch milliseconds) to this CSV file.
+        #[arg(long)]
+        outcomes: Option<std::path::PathBuf>,
+        /// Connections that outlive broker restarts: persistent sessions, automatic
+        /// reconnect, resubscribe (for fault runs).
+        #[arg(long)]
+        resilient: bool,
+    },
+    /// A TCP proxy for staging database faults; its mode (forward, stall, cut, refuse) is
+    /// read from MODE_FILE every 20 ms. Runs until killed.
+    Proxy {
+        /// Loopback port to listen on.
+        #[arg(long)]
+        listen: u16,
+        /// Where to forward (host:port).
+        #[arg(long)]
+        to: String,
+        /// File holding the mode word.
+        #[arg(long)]
+        mode_file: PathBuf,
+    },
+    /// Holds a SQLite write lock (BEGIN IMMEDIATE) on a database file for a while.
+    HoldLock {
+        /// The SQLite file.
+        #[arg(long)]
+        sqlite: PathBuf,
+        /// How long.
+        #[arg(long, default_value_t = 3.0)]
+        seconds: f64,
     },
     /// A bare responder answering every request with a canned success.
     Echo {
@@ -146,6 +176,8 @@ impl Common {
             }),
             progress: !self.quiet,
             timeline: None,
+            outcomes: None,
+            resilient: false,
         }
     }
 }
@@ -161,6 +193,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             mix,
             json,
             timeline,
+            outcomes,
+            resilient,
         } => {
             let pace = match (rate, burst) {
                 (Some(rate), _) => Pace::Open { rate },
@@ -173,6 +207,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             cfg.progress &= !json;
             cfg.timeline = timeline;
+            cfg.outcomes = outcomes;
+            cfg.resilient = resilient;
             let report = load::run(&cfg).await?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&report)?);
@@ -180,6 +216,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 print!("{}", report.table());
             }
         }
+        Cmd::Proxy {
+            listen,
+            to,
+            mode_file,
+        } => dh_mqtt_plugin::bench::faults::run_proxy(listen, &to, &mode_file).await?,
+        Cmd::HoldLock { sqlite, seconds } => dh_mqtt_plugin::bench::faults::hold_sqlite_lock(
+            &sqlite,
+            Duration::from_secs_f64(seconds),
+        )?,
         Cmd::Echo {
             broker_url,
             username,

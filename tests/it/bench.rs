@@ -37,6 +37,8 @@ fn counts_duplicated_and_missing_answers() -> crate::support::TestResult {
         monitor: None,
         progress: false,
         timeline: Some(timeline.path().join("seconds.csv")),
+        outcomes: Some(timeline.path().join("outcomes.csv")),
+        resilient: false,
     };
     let script = std::thread::spawn(move || {
         for _ in 0..4 {
@@ -88,6 +90,27 @@ fn counts_duplicated_and_missing_answers() -> crate::support::TestResult {
     let csv = std::fs::read_to_string(timeline.path().join("seconds.csv"))?;
     let first = csv.lines().nth(1).unwrap_or_default();
     assert!(first.starts_with("0,4,3,1,"), "{csv}");
+    // Per request: seq, sent, first answer (empty if none), answers, code.
+    let outcomes = std::fs::read_to_string(timeline.path().join("outcomes.csv"))?;
+    let rows: Vec<Vec<&str>> = outcomes
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').collect())
+        .collect();
+    let summary: Vec<(&str, bool, &str, &str)> = rows
+        .iter()
+        .map(|r| (r[0], !r[2].is_empty(), r[3], r[4]))
+        .collect();
+    assert_eq!(
+        summary,
+        [
+            ("0", true, "2", "0"),
+            ("1", false, "0", "0"),
+            ("2", true, "1", "0"),
+            ("3", true, "1", "503")
+        ],
+        "{outcomes}"
+    );
     Ok(())
 }
 

@@ -11,8 +11,8 @@ use diesel::{Connection, SqliteConnection};
 use serde_json::{json, Value};
 
 use crate::support::db::Tokens;
-use crate::support::proxy::{Mode, TcpProxy};
 use crate::support::{wait_for, Backend, Stack, TestBroker, TestClient, TestDb, TestService};
+use dh_mqtt_plugin::bench::proxy::{Mode, TcpProxy};
 
 /// The contract's bound on an answer whatever the database does.
 const ANSWER_BOUND: Duration = Duration::from_secs(2);
@@ -26,7 +26,7 @@ fn proxied() -> (Stack, TcpProxy) {
         .split_once('@')
         .unwrap_or_else(|| panic!("{}", db.url));
     let (server, name) = rest.split_once('/').unwrap_or_else(|| panic!("{}", db.url));
-    let proxy = TcpProxy::start(server);
+    let proxy = TcpProxy::start(0, server).unwrap_or_else(|e| panic!("proxy: {e}"));
     let url = format!("{credentials}@127.0.0.1:{}/{name}", proxy.port());
     let service = TestService::start_with(&broker, &db, &[("DATABASE_URL", &url)]);
     let stack = Stack {

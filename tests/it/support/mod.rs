@@ -4,7 +4,6 @@
 pub mod broker;
 pub mod client;
 pub mod db;
-pub mod proxy;
 pub mod service;
 
 pub use broker::TestBroker;

@@ -1,13 +1,14 @@
-//! A TCP proxy the test owns, in front of PostgreSQL: faults are staged on it, never on the
-//! machine's database server.
+//! A TCP proxy for staging database faults (the tests and `deploy/faults.sh` put it in front
+//! of PostgreSQL instead of touching the machine's server):
 //! - `Forward`: bytes pass both ways.
 //! - `Stall`: connections stay open but nothing is forwarded (a network partition).
 //! - `Cut`: every connection is closed, and new ones are closed as soon as they are accepted.
+//! - `Refuse`: every connection is closed and new ones are refused (nothing listens).
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
@@ -15,15 +16,37 @@ use std::time::Duration;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u8)]
 pub enum Mode {
+    /// Bytes pass both ways.
     Forward = 0,
+    /// Nothing is forwarded; connections stay open.
     Stall = 1,
+    /// Connections are closed, new ones closed at once.
     Cut = 2,
+    /// Connections are closed, new ones refused.
+    Refuse = 3,
+}
+
+impl std::str::FromStr for Mode {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Mode, String> {
+        match s.trim() {
+            "forward" => Ok(Mode::Forward),
+            "stall" => Ok(Mode::Stall),
+            "cut" => Ok(Mode::Cut),
+            "refuse" => Ok(Mode::Refuse),
+            other => Err(format!(
+                "unknown proxy mode '{other}': forward, stall, cut or refuse"
+            )),
+        }
+    }
 }
 
 struct Shared {
     mode: AtomicU8,
     stop: AtomicBool,
     open: Mutex<Vec<TcpStream>>,
+    port: u16,
 }
 
 /// A running proxy; stops when dropped.
@@ -33,22 +56,21 @@ pub struct TcpProxy {
 }
 
 impl TcpProxy {
-    /// Listens on a free loopback port and forwards to `target` (`host:port`).
-    pub fn start(target: &str) -> TcpProxy {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("bind: {e}"));
-        let port = listener.local_addr().map(|a| a.port()).unwrap_or_default();
-        listener
-            .set_nonblocking(true)
-            .unwrap_or_else(|e| panic!("{e}"));
+    /// Listens on `port` of the loopback interface (0: a free one) and forwards to `target`
+    /// (`host:port`).
+    pub fn start(port: u16, target: &str) -> std::io::Result<TcpProxy> {
+        let listener = TcpListener::bind(("127.0.0.1", port))?;
+        let port = listener.local_addr()?.port();
         let shared = Arc::new(Shared {
             mode: AtomicU8::new(Mode::Forward as u8),
             stop: AtomicBool::new(false),
             open: Mutex::new(Vec::new()),
+            port,
         });
         let target = target.to_string();
         let accept = Arc::clone(&shared);
-        thread::spawn(move || accept_loop(&listener, &target, &accept));
-        TcpProxy { port, shared }
+        thread::spawn(move || accept_loop(Some(listener), &target, &accept));
+        Ok(TcpProxy { port, shared })
     }
 
     /// The proxy's port.
@@ -84,9 +106,22 @@ fn mode(shared: &Shared) -> u8 {
     shared.mode.load(Ordering::SeqCst)
 }
 
-fn accept_loop(listener: &TcpListener, target: &str, shared: &Arc<Shared>) {
+/// Accepts and forwards; while refusing, the listener is closed (connects are refused) and
+/// bound again once the mode changes.
+fn accept_loop(mut listener: Option<TcpListener>, target: &str, shared: &Arc<Shared>) {
     while !shared.stop.load(Ordering::SeqCst) {
-        let client = match listener.accept() {
+        let refusing = mode(shared) == Mode::Refuse as u8;
+        match (&listener, refusing) {
+            (Some(_), true) => listener = None,
+            (None, false) => listener = TcpListener::bind(("127.0.0.1", shared.port)).ok(),
+            _ => {}
+        }
+        let Some(open) = &listener else {
+            thread::sleep(Duration::from_millis(5));
+            continue;
+        };
+        let _ = open.set_nonblocking(true);
+        let client = match open.accept() {
             Ok((client, _)) => client,
             Err(e) if e.kind() == ErrorKind::WouldBlock => {
                 thread::sleep(Duration::from_millis(5));
@@ -94,7 +129,7 @@ fn accept_loop(listener: &TcpListener, target: &str, shared: &Arc<Shared>) {
             }
             Err(_) => return,
         };
-        if mode(shared) == Mode::Cut as u8 {
+        if mode(shared) != Mode::Forward as u8 && mode(shared) != Mode::Stall as u8 {
             let _ = client.shutdown(Shutdown::Both);
             continue;
         }
@@ -107,7 +142,7 @@ fn accept_loop(listener: &TcpListener, target: &str, shared: &Arc<Shared>) {
                 shared
                     .open
                     .lock()
-                    .unwrap_or_else(|e| e.into_inner())
+                    .unwrap_or_else(PoisonError::into_inner)
                     .push(clone);
             }
         }
@@ -126,7 +161,7 @@ fn pump(mut from: TcpStream, mut to: TcpStream, shared: &Shared) {
     let mut buf = [0u8; 16 * 1024];
     loop {
         match mode(shared) {
-            m if m == Mode::Cut as u8 => break,
+            m if m >= Mode::Cut as u8 => break,
             m if m == Mode::Stall as u8 => {
                 thread::sleep(Duration::from_millis(5));
                 continue;
@@ -140,7 +175,8 @@ fn pump(mut from: TcpStream, mut to: TcpStream, shared: &Shared) {
                 while mode(shared) == Mode::Stall as u8 {
                     thread::sleep(Duration::from_millis(5));
                 }
-                if mode(shared) == Mode::Cut as u8 || to.write_all(&buf[..n]).is_err() {
+                let bytes = buf.get(..n).unwrap_or_default();
+                if mode(shared) >= Mode::Cut as u8 || to.write_all(bytes).is_err() {
                     break;
                 }
             }
