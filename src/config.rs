@@ -52,7 +52,7 @@ pub const DEFAULT_MAX_IN_FLIGHT: usize = 1024;
 pub const DEFAULT_PASSWORD_QUEUE: usize = 64;
 /// Share of a hasher thread's time spent hashing while other requests are in flight.
 pub const DEFAULT_PASSWORD_CPU_PERCENT: u32 = 50;
-/// Default request size limit (PROTOCOL.md section 3).
+/// Default request size limit (docs/PROTOCOL.md).
 pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 /// Default wait for a pooled connection: a database outage is answered with 503 within 2 s.
 pub const DEFAULT_DB_TIMEOUT_MS: u64 = 1_500;

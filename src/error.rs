@@ -1,4 +1,4 @@
-//! The errors a client can see: one variant per row of PROTOCOL.md section 3 and the action
+//! The errors a client can see: one variant per row of docs/PROTOCOL.md and the action
 //! texts of section 5. The code and text of each are fixed here and nowhere else; the cause of an
 //! internal failure is logged where it happens and never put on the wire.
 

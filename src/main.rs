@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 /// mimalloc instead of glibc's malloc: per-thread free lists without arena growth. Measured
-/// with `dh-bench` (README, performance): less CPU per request. Its 2.x line (feature `v2`):
+/// with `dh-bench` (docs/PERFORMANCE.md): less CPU per request. Its 2.x line (feature `v2`):
 /// 3.x kept the pages of a burst of request tasks for good. Feature `no_thp` (with
 /// `memory::disable_transparent_huge_pages` at `serve`): with huge pages its arena was backed
 /// in 2 MiB pages, RSS ~48 instead of ~20 MiB, growing in 2 MiB steps. Feature `override`:

@@ -1,5 +1,5 @@
 //! Domain values shared by the wire, the tokens and the database: roles and statuses as the
-//! DeviceHive server stores them (integer ordinals, DEVICEHIVE.md section 1.6).
+//! DeviceHive server stores them (integer ordinals).
 
 /// A user's role.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,4 +1,4 @@
-//! The service's MQTT session (STYLE.md section 4.1, FIELD-NOTES section 7): MQTT 5 so the
+//! The service's MQTT session: MQTT 5 so the
 //! `dh/request` path sees Response Topic and Correlation Data; a fixed client id with a
 //! persistent session so requests queue at the broker while the service restarts; no Paho file
 //! persistence (it would write into the working directory); Paho's automatic reconnect, with

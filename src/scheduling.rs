@@ -7,7 +7,7 @@
 //! involuntary context switches), so each thread ran a message or two at a time. `SCHED_BATCH`
 //! keeps nice levels and CPU shares as they are and only stops a woken thread from preempting
 //! the running one, so each thread drains what is queued for it before the next runs.
-//! Measured on one running service at 16 × 4 (README, performance): 11,100–16,700 requests/s
+//! Measured on one running service at 16 × 4 (docs/PERFORMANCE.md): 11,100–16,700 requests/s
 //! against 8,300–13,100/s, p99 8–10 ms against 11–12.6 ms. A lone request is not delayed: it
 //! wakes its thread on an idle core, where there is nothing to preempt.
 

@@ -52,7 +52,7 @@ pub async fn run(
     let hasher = {
         let (scheme, faults) = (config.password_hash, faults.clone());
         // Half the cores: Argon2 is pure CPU, and a login flood on every core would starve
-        // every other request (P5 in the README's performance section).
+        // every other request (P5 in docs/PERFORMANCE.md).
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         let threads = (cores / 2).max(1);
         let budget = PasswordBudget::new(

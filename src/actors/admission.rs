@@ -1,5 +1,5 @@
 //! The admission bound: Paho acknowledges a request before we see it and its hand-off is
-//! unbounded (FIELD-NOTES 0.2), so load is shed here, with a 503 answer, never by dropping.
+//! unbounded (a bounded Paho stream drops silently), so load is shed here, with a 503 answer, never by dropping.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -1,5 +1,5 @@
 //! The auth actor: verifies DeviceHive JWTs, keeps sessions per verified client id and checks
-//! the action's permission (PROTOCOL.md sections 2.1, 3, 4). The user's status is re-checked by
+//! the action's permission (docs/PROTOCOL.md). The user's status is re-checked by
 //! the repository inside the same transaction as the action itself, so a disabled user's
 //! token or session stops working on its very next request.
 

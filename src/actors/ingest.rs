@@ -2,7 +2,7 @@
 //! decoded request (or an error answer) and starts a pipeline task for it.
 //!
 //! The Paho callback only `try_send`s into an unbounded channel (a bounded one silently drops
-//! messages Paho already acknowledged, FIELD-NOTES 0.2); the bound is applied here instead,
+//! messages Paho already acknowledged); the bound is applied here instead,
 //! with a 503 answer. Nothing in this actor blocks.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};

@@ -4,7 +4,7 @@
 //!
 //! Why not a `SyncArbiter`: its threads share a crossbeam queue and spin and `sched_yield`
 //! before sleeping; on a busy two-core machine that cost about 25 µs of CPU per request
-//! (measured with `dh-bench`, see the README's performance section). A lane sleeps on its
+//! (measured with `dh-bench`, see docs/PERFORMANCE.md). A lane sleeps on its
 //! runtime's event loop and is woken once per message.
 
 use std::future::Future;

@@ -1,4 +1,4 @@
-//! Supervision that survives panics (STYLE.md section 3.4). actix's `Supervisor` restarts an
+//! Supervision that survives panics. actix's `Supervisor` restarts an
 //! actor that *stops*, but a panicking handler just closes the mailbox, and a panicking
 //! `SyncArbiter` thread is never replaced. So every handler runs its body under
 //! `catch_unwind`; on a panic it answers `Internal` (500) and stops the actor, which the

@@ -1,4 +1,4 @@
-//! The token actions' way through the actors (DEVICEHIVE.md section 5): `token` (login with
+//! The token actions' way through the actors (as the DeviceHive server does): `token` (login with
 //! lockout and legacy-hash upgrade), `token/refresh`, and `token/create` with this service's
 //! scope rule (a non-admin may mint only for itself, within its own token's rights).
 
@@ -35,7 +35,7 @@ fn role_of(user: &CurrentUser) -> Role {
     Role::from_ordinal(user.user.role.into()).unwrap_or(Role::Client)
 }
 
-/// The login claims of DEVICEHIVE.md 5.1 for `user`.
+/// The DeviceHive server's login claims for `user`.
 fn login_claims(user: &CurrentUser, token_type: TokenType, expires_ms: i64) -> Claims {
     let networks: Vec<i64> = user.networks.iter().map(|n| n.id).collect();
     let all_types = user.user.all_device_types_available.unwrap_or(true);

@@ -1,4 +1,4 @@
-//! DeviceHive JWTs (PROTOCOL.md section 4, DEVICEHIVE.md section 3): HS256 only, one `payload`
+//! DeviceHive JWTs (docs/PROTOCOL.md): HS256 only, one `payload`
 //! claim holding `{u, a, n, dt, e, t}` with `e` in epoch milliseconds and no standard `exp`.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
@@ -43,7 +43,7 @@ pub struct Claims {
 }
 
 impl Claims {
-    /// The claims DeviceHive puts in a login token (DEVICEHIVE.md section 5.1): admins get every
+    /// The claims DeviceHive puts in a login token (as the DeviceHive server does): admins get every
     /// action and `"*"` scopes; clients the CLIENT set and their own networks.
     pub fn for_login(
         user_id: i64,
@@ -233,7 +233,7 @@ mod tests {
 
     #[test]
     fn verifies_a_devicehive_server_token() {
-        // The test suite's `jwt.admin` (DEVICEHIVE.md 3.1/3.5), signed by the Java server with
+        // The test suite's `jwt.admin` (from the DeviceHive server's tests), signed by the Java server with
         // JWT_SECRET=devicehive; it expired in 2019, so verify at a time before that.
         let token = "eyJhbGciOiJIUzI1NiJ9.eyJwYXlsb2FkIjp7InUiOjEsImEiOlswXSwibiI6WyIqIl0sImR0IjpbIioiXSwiZSI6MTU1OTM0NzIwMDAwMCwidCI6MX19.0i1MaUBtgfDPG4_cvSjEVO11FZy7o_L_6uRCR5NR3v4";
         let keys = JwtKeys::new(&derive("devicehive", SecretEncoding::DeviceHive));

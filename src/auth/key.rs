@@ -1,4 +1,4 @@
-//! The HMAC key behind `JWT_SECRET` (PROTOCOL.md section 4, DEVICEHIVE.md section 3.5).
+//! The HMAC key behind `JWT_SECRET` (docs/PROTOCOL.md).
 //!
 //! DeviceHive's jjwt 0.7 treats the secret text as Base64 and decodes it leniently: characters
 //! outside the alphabet are ignored and a trailing incomplete group of four is dropped. The
@@ -84,7 +84,7 @@ mod tests {
 
     #[test]
     fn reproduces_the_devicehive_key_vector() {
-        // DEVICEHIVE.md 3.5: JWT_SECRET=devicehive -> key 75 eb e2 71 e8 62.
+        // As the DeviceHive server derives it: JWT_SECRET=devicehive -> key 75 eb e2 71 e8 62.
         assert_eq!(
             derive("devicehive", SecretEncoding::DeviceHive),
             vec![0x75, 0xeb, 0xe2, 0x71, 0xe8, 0x62]

@@ -1,5 +1,5 @@
-//! Password hashes: Argon2id for new hashes; DeviceHive's salted SHA-256 (DEVICEHIVE.md section
-//! 2: `base64(sha256(salt_text + password))`, salt = base64 of 18 random bytes) still verifies,
+//! Password hashes: Argon2id for new hashes; DeviceHive's salted SHA-256 (the DeviceHive server's
+//! scheme: `base64(sha256(salt_text + password))`, salt = base64 of 18 random bytes) still verifies,
 //! and `--password-hash devicehive` keeps writing it for a database shared with DeviceHive.
 
 use std::str::FromStr;
@@ -152,7 +152,7 @@ mod tests {
 
     #[test]
     fn devicehive_vectors_verify() {
-        // DEVICEHIVE.md section 2.
+        // As the DeviceHive server hashes.
         let vectors = [
             (
                 "dhadmin_#911",

@@ -1,4 +1,4 @@
-//! DeviceHive's `HiveAction` ids (DEVICEHIVE.md section 3.6) and the permission check of
+//! DeviceHive's `HiveAction` ids (as the DeviceHive server does) and the permission check of
 //! section 3.7: permissions come only from the token's `a` claim.
 
 /// The action ids this service checks or mints.
@@ -29,7 +29,7 @@ pub fn allows(actions: Option<&[i64]>, needed: HiveAction) -> bool {
     }
 }
 
-/// DeviceHive's action names by id (`HiveAction`, DEVICEHIVE.md 3.6); id 1 (NONE) has none.
+/// DeviceHive's action names by id (`HiveAction`, as the DeviceHive server numbers them); id 1 (NONE) has none.
 const ACTION_NAMES: [&str; 19] = [
     "*",
     "",

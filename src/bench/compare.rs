@@ -363,9 +363,11 @@ pub async fn run(cfg: &CompareConfig) -> anyhow::Result<String> {
         .iter()
         .map(|r| json!({"scenario": r.key, "round": r.round, "target": r.target.name(), "report": r.report}))
         .collect();
+    // Compact: the raw data of a published run is kept in the tree, pretty it ran to
+    // thousands of lines.
     std::fs::write(
         out.join("results.json"),
-        serde_json::to_string_pretty(&all)?,
+        serde_json::to_string(&all)? + "\n",
     )?;
     Ok(table)
 }

@@ -1,7 +1,7 @@
 //! A run second by second: how many requests were meant to go out in each second, how many of
 //! those were answered, and their latency. A p99 over a whole run hides *when* it went slow;
 //! lined up with per-second CPU of the broker, the service and the database, the slow seconds
-//! say which of them was busy (README, P7).
+//! say which of them was busy (docs/PERFORMANCE.md, P7).
 
 use std::io::Write;
 use std::time::{Duration, Instant};

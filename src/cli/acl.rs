@@ -1,4 +1,4 @@
-//! The Mosquitto ACL for the served actions (PROTOCOL.md section 2). `pattern` lines apply to
+//! The Mosquitto ACL for the served actions (docs/PROTOCOL.md). `pattern` lines apply to
 //! every client; Mosquitto 2.0 substitutes `%c` inside a level, so one read line per action
 //! lets a client read only its own answers. `deploy/mosquitto/acl` is this output verbatim.
 

@@ -150,7 +150,7 @@ struct PgSetup;
 impl CustomizeConnection<PgConnection, diesel::r2d2::Error> for PgSetup {
     fn on_acquire(&self, conn: &mut PgConnection) -> Result<(), diesel::r2d2::Error> {
         // `last_login` is timestamptz but declared Timestamp: without UTC every write would be
-        // shifted by the server's offset (STYLE.md, diesel pitfalls). diesel 2.3's
+        // shifted by the server's offset (a timestamptz written through a Timestamp column). diesel 2.3's
         // `PgConnection::establish` already does this; repeated so the guarantee does not rest
         // on that detail (tests/it/compat.rs checks the round trip on a non-UTC server).
         conn.batch_execute(&format!(

@@ -159,7 +159,7 @@ fn dedup_networks(mut rows: Vec<NetworkRow>) -> Vec<NetworkRow> {
 }
 
 /// Records a successful authentication: resets the failure counter and bumps `last_login`
-/// (DEVICEHIVE.md section 5.2). Returns the user as it was found; an inactive user is left
+/// (as the DeviceHive server does). Returns the user as it was found; an inactive user is left
 /// untouched and returned for the caller to refuse.
 pub fn touch_login(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResult<Option<UserRow>> {
     write_transaction!(conn, |c| {
@@ -315,7 +315,7 @@ pub fn update_current_batch(
     })
 }
 
-/// Counts a wrong password (DEVICEHIVE.md 5.2): at `max_attempts` the user becomes LOCKED_OUT
+/// Counts a wrong password (as the DeviceHive server does): at `max_attempts` the user becomes LOCKED_OUT
 /// and the counter starts again. Returns whether this failure locked the user. The increment
 /// is done by the database, so concurrent failures are all counted.
 pub fn record_login_failure(conn: &mut DbConn, id: i64, max_attempts: i32) -> QueryResult<bool> {

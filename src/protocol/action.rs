@@ -2,7 +2,7 @@
 
 use crate::auth::permission::HiveAction;
 
-/// A served action (PROTOCOL.md section 5).
+/// A served action (docs/PROTOCOL.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
     /// `user/getCurrent`

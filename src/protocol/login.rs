@@ -1,4 +1,4 @@
-//! The bodies of `token`, `token/refresh` and `token/create` (DEVICEHIVE.md section 5).
+//! The bodies of `token`, `token/refresh` and `token/create` (as the DeviceHive server does).
 
 use chrono::{DateTime, NaiveDateTime};
 use serde_json::{Map, Value};

@@ -1,4 +1,4 @@
-//! The wire contract of PROTOCOL.md as plain functions over plain types: topics, request
+//! The wire contract of docs/PROTOCOL.md as plain functions over plain types: topics, request
 //! decoding, answers. Nothing here touches a broker, a database or an actor.
 
 pub mod action;

@@ -1,4 +1,4 @@
-//! Decoding a request payload (PROTOCOL.md section 3).
+//! Decoding a request payload (docs/PROTOCOL.md).
 
 use std::fmt;
 

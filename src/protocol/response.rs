@@ -1,4 +1,4 @@
-//! Building answers (PROTOCOL.md section 3) and the message that carries them.
+//! Building answers (docs/PROTOCOL.md) and the message that carries them.
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};

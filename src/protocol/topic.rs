@@ -1,4 +1,4 @@
-//! Request and response topics (docs/PROTOCOL.md section 2): the one place that builds a topic
+//! Request and response topics (docs/PROTOCOL.md, section 1): the one place that builds a topic
 //! the service publishes on.
 //!
 //! A topic is built only from validated parts: a client id the broker could have given a

@@ -1,4 +1,4 @@
-//! The `user` object of `user/updateCurrent` (PROTOCOL.md section 5). Absent and `null` mean
+//! The `user` object of `user/updateCurrent` (docs/PROTOCOL.md). Absent and `null` mean
 //! "leave as is" for every field but `data`, where `null` clears the stored value.
 
 use serde_json::{Map, Value};

@@ -1,4 +1,4 @@
-//! The `current` object of a `user/getCurrent` answer (PROTOCOL.md section 5): every field
+//! The `current` object of a `user/getCurrent` answer (docs/PROTOCOL.md): every field
 //! present, nulls included, `lastLogin` as `yyyy-MM-ddTHH:mm:ss.SSS` UTC without a zone.
 //!
 //! Written straight from the row into the answer's bytes: building a `serde_json::Value`

@@ -1,4 +1,4 @@
-//! The shipped ACL on the installed Mosquitto (PROTOCOL.md section 2): it must be exactly what
+//! The shipped ACL on the installed Mosquitto (docs/PROTOCOL.md): it must be exactly what
 //! `dh-mqtt-plugin acl` prints, and with it a client can neither read another client's answers
 //! nor act through another client's request topic. A broker that stops substituting `%c`
 //! inside a level (Mosquitto 2.1) fails `clients_read_their_own_answers` loudly.

@@ -114,7 +114,7 @@ fn counts_duplicated_and_missing_answers() -> crate::support::TestResult {
     Ok(())
 }
 
-/// `dh-bench compare` end to end, as the README runs it, on a real broker, service and SQLite
+/// `dh-bench compare` end to end, as docs/PERFORMANCE.md runs it, on a real broker, service and SQLite
 /// file: one round of one-second runs. It logs in by itself, prints every row of the goal
 /// table and records P4's ceiling run of the round before P4's pair; the figures are not
 /// checked (no timing assertions), only that every request was accounted for.

@@ -1,4 +1,4 @@
-//! Every error row of PROTOCOL.md section 3 that a request can provoke on its own (the 503 and
+//! Every error row of docs/PROTOCOL.md that a request can provoke on its own (the 503 and
 //! 500 rows are in `resilience` and `supervision`).
 
 use std::time::Duration;

@@ -1,4 +1,4 @@
-//! The MQTT 5 topic `dh/request` (PROTOCOL.md 2.2): answered on the Response Topic with the
+//! The MQTT 5 topic `dh/request` (docs/PROTOCOL.md): answered on the Response Topic with the
 //! Correlation Data echoed; anything else is dropped; no session applies.
 
 use std::time::Duration;

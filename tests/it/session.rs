@@ -1,4 +1,4 @@
-//! Sessions from `authenticate` on the verified topic (PROTOCOL.md 2.1): later requests may
+//! Sessions from `authenticate` on the verified topic (docs/PROTOCOL.md): later requests may
 //! omit the token; a token in a request wins; the session is re-checked every time.
 
 use std::time::Duration;

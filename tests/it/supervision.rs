@@ -1,4 +1,4 @@
-//! Supervision (STYLE.md 3.4): a panic while handling one request answers that request with a
+//! Supervision: a panic while handling one request answers that request with a
 //! 500, restarts only the actor that panicked, and the next request succeeds. Faults are
 //! injected through the library's test-only fault plan, so the service runs in-process here.
 

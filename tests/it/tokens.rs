@@ -1,5 +1,5 @@
 //! `token`, `token/refresh`, `token/create` and lockout, through the real broker
-//! (DEVICEHIVE.md section 5, with this service's departures: one answer for unknown login and
+//! (as the DeviceHive server does, with this service's departures: one answer for unknown login and
 //! wrong password, and `token/create` scoped to the caller).
 
 use std::time::Duration;
@@ -202,7 +202,7 @@ fn devicehive_hashes_are_kept_when_configured() -> crate::support::TestResult {
     Ok(())
 }
 
-/// HMAC-SHA256 with the key DEVICEHIVE.md 3.5 gives for JWT_SECRET=devicehive, written out
+/// HMAC-SHA256 with the key the DeviceHive server derives for JWT_SECRET=devicehive, written out
 /// here rather than derived by the code under test.
 fn devicehive_sign(signing_input: &str) -> String {
     use hmac::{Hmac, Mac};

@@ -1,5 +1,5 @@
--- The DeviceHive server's user tables as its Flyway migrations leave them (DEVICEHIVE.md
--- section 1), so this service can share a database with a DeviceHive installation.
+-- The DeviceHive server's user tables as its Flyway migrations leave them,
+-- so this service can share a database with a DeviceHive installation.
 -- Every statement tolerates what is already there: against an existing DeviceHive database
 -- this migration changes nothing. No seed user: operators create accounts with `user add`.
 
