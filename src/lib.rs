@@ -1,9 +1,11 @@
 //! dh-mqtt-plugin: the DeviceHive user API over MQTT, next to a Mosquitto broker.
 //!
-//! Layout: `protocol` (the wire contract as pure functions), `auth` (tokens, keys, passwords),
-//! `db` (pools, schema, migrations, queries), `actors` (ingest, auth, repository, hasher,
-//! publisher and the request pipeline between them), `service` (wiring and lifecycle),
-//! `config` and `cli` for the binary.
+//! Layout, one layer per kind of decision: `protocol` (the wire contract as plain functions),
+//! `handlers` (what each action decides, over a narrow interface), `auth` (tokens, keys,
+//! passwords), `db` (pools, schema, migrations, queries), `actors` (only actors and their
+//! plumbing: ingest, auth, batchers, repository lanes, hasher, publisher), `service` (wiring
+//! and lifecycle), `config` and `cli` for the binary. docs/ARCHITECTURE.md walks one request
+//! through them.
 
 pub mod actors;
 pub mod auth;
@@ -12,6 +14,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod handlers;
 pub mod logging;
 pub mod memory;
 pub mod model;

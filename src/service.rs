@@ -14,15 +14,16 @@ use crate::actors::hasher::HasherActor;
 use crate::actors::ingest::{IngestActor, IngestSettings};
 use crate::actors::lanes::RepoLanes;
 use crate::actors::messages::{LoadBatch, UpdateBatch};
-use crate::actors::password_work::{PasswordBudget, PasswordWork};
+use crate::actors::password_budget::PasswordBudget;
+use crate::actors::password_work::PasswordWork;
 use crate::actors::pipeline::Peers;
 use crate::actors::publisher::PublisherActor;
 use crate::actors::repo::RepoActor;
 use crate::actors::supervise::FaultPlan;
-use crate::actors::tokens::TokenPolicy;
 use crate::auth::password::HashScheme;
 use crate::config::Config;
 use crate::db::{DbPool, DbUrl};
+use crate::handlers::TokenPolicy;
 use crate::mqtt;
 
 /// How often draining checks whether in-flight requests are done.

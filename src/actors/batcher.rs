@@ -30,8 +30,10 @@ use tokio::sync::oneshot;
 use super::admission::Admission;
 use super::deadline::within_deadline;
 use super::lanes::RepoLanes;
+use super::messages::{LoadBatch, UpdateBatch};
 use super::repo::RepoActor;
 use super::supervise::{catch, inject, FaultPlan, FaultSite};
+use crate::db::user_repo::{CurrentUser, UpdateJob};
 use crate::error::ServiceError;
 
 /// Most jobs in one batch.
@@ -309,5 +311,39 @@ where
         if restart {
             actix::ActorContext::stop(ctx);
         }
+    }
+}
+
+// The batches and their policy.
+
+impl Batch for LoadBatch {
+    type Job = i64;
+    type Output = CurrentUser;
+    const NAME: &'static str = "read";
+    // A batch costs a round trip to the database and two thread hand-offs whatever its size;
+    // PostgreSQL spent ~55 µs per request on batches of ~2 at 16 × 4, ~13 µs with this wait.
+    const LINGER: Option<Duration> = Some(Duration::from_millis(1));
+    const FAULT_SITE: FaultSite = FaultSite::Reads;
+    fn of(jobs: Vec<i64>) -> Self {
+        LoadBatch(jobs)
+    }
+    fn partition(user_id: &i64) -> u64 {
+        user_id.unsigned_abs()
+    }
+}
+
+impl Batch for UpdateBatch {
+    type Job = UpdateJob;
+    type Output = ();
+    const NAME: &'static str = "update";
+    // Each commit costs about the same whatever its size (an fsync, BEGIN and COMMIT, two
+    // thread hand-offs); under load a millisecond's wait lets several more updates share it.
+    const LINGER: Option<Duration> = Some(Duration::from_millis(1));
+    const FAULT_SITE: FaultSite = FaultSite::Updates;
+    fn of(jobs: Vec<UpdateJob>) -> Self {
+        UpdateBatch(jobs)
+    }
+    fn partition(job: &UpdateJob) -> u64 {
+        job.user_id.unsigned_abs()
     }
 }

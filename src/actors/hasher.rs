@@ -1,18 +1,19 @@
 //! The password hasher: Argon2id costs ~18 ms per hash (argon2 crate defaults, measured on 2 cores), so it runs on its own
 //! `SyncArbiter` threads, never on the threads that drive MQTT or the database. Its thread
 //! count bounds password work, and each thread rests after a hash as its budget says
-//! (password_work.rs), so a login flood cannot take more than that.
+//! (password_budget.rs), so a login flood cannot take more than that.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix::{Actor, Handler, SyncContext};
 
-use super::messages::{HashPassword, Verification, VerifyPassword};
-use super::password_work::PasswordBudget;
+use super::messages::{HashPassword, VerifyPassword};
+use super::password_budget::PasswordBudget;
 use super::supervise::{guarded, inject, FaultPlan, FaultSite};
 use crate::auth::password::{hash, verify_uniform, HashScheme, StoredPassword};
 use crate::error::ServiceError;
+use crate::handlers::Verification;
 
 /// Hashes new passwords with the configured scheme.
 pub struct HasherActor {

@@ -15,8 +15,8 @@ use actix::dev::ToEnvelope;
 use actix::{Actor, Addr, Arbiter, ArbiterHandle, Handler, Message, Supervisor};
 
 use super::admission::Admission;
+use super::ask::ask;
 use super::deadline::within_deadline;
-use super::pipeline::ask;
 use super::repo::RepoActor;
 use crate::error::ServiceError;
 

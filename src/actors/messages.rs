@@ -1,16 +1,13 @@
 //! Typed messages between the actors. Each answers `Result<_, ServiceError>` so a failure
 //! anywhere becomes a protocol error answer.
 
-use std::time::Duration;
-
 use actix::Message;
 
-use super::batcher::Batch;
-use super::supervise::FaultSite;
 use crate::auth::jwt::Claims;
 use crate::auth::password::StoredPassword;
 use crate::db::user_repo::{CurrentUser, UpdateJob};
 use crate::error::ServiceError;
+use crate::handlers::{PasswordUpgrade, Verification};
 use crate::protocol::{Action, Outgoing};
 use crate::secret::Secret;
 
@@ -43,42 +40,10 @@ pub struct BindSession {
 #[rtype(result = "Result<Vec<Result<CurrentUser, ServiceError>>, ServiceError>")]
 pub struct LoadBatch(pub Vec<i64>);
 
-impl Batch for LoadBatch {
-    type Job = i64;
-    type Output = CurrentUser;
-    const NAME: &'static str = "read";
-    // A batch costs a round trip to the database and two thread hand-offs whatever its size;
-    // PostgreSQL spent ~55 µs per request on batches of ~2 at 16 × 4, ~13 µs with this wait.
-    const LINGER: Option<Duration> = Some(Duration::from_millis(1));
-    const FAULT_SITE: FaultSite = FaultSite::Reads;
-    fn of(jobs: Vec<i64>) -> Self {
-        LoadBatch(jobs)
-    }
-    fn partition(user_id: &i64) -> u64 {
-        user_id.unsigned_abs()
-    }
-}
-
 /// Repository: apply the updates that waited together in one transaction; one outcome each.
 #[derive(Message)]
 #[rtype(result = "Result<Vec<Result<(), ServiceError>>, ServiceError>")]
 pub struct UpdateBatch(pub Vec<UpdateJob>);
-
-impl Batch for UpdateBatch {
-    type Job = UpdateJob;
-    type Output = ();
-    const NAME: &'static str = "update";
-    // Each commit costs about the same whatever its size (an fsync, BEGIN and COMMIT, two
-    // thread hand-offs); under load a millisecond's wait lets several more updates share it.
-    const LINGER: Option<Duration> = Some(Duration::from_millis(1));
-    const FAULT_SITE: FaultSite = FaultSite::Updates;
-    fn of(jobs: Vec<UpdateJob>) -> Self {
-        UpdateBatch(jobs)
-    }
-    fn partition(job: &UpdateJob) -> u64 {
-        job.user_id.unsigned_abs()
-    }
-}
 
 /// Repository: record a successful `authenticate` or `token/refresh`; answers whether the
 /// user is active (an inactive user is left untouched).
@@ -139,15 +104,6 @@ pub struct RecordLoginFailure {
     pub user_id: i64,
 }
 
-/// A legacy hash to replace after a successful login.
-#[derive(Debug)]
-pub struct PasswordUpgrade {
-    /// The hash the password verified against.
-    pub old_hash: String,
-    /// Its Argon2id replacement.
-    pub new: StoredPassword,
-}
-
 /// Repository: record a successful login; answers whether the user is (still) active.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<bool, ServiceError>")]
@@ -156,15 +112,6 @@ pub struct RecordLoginSuccess {
     pub user_id: i64,
     /// A legacy hash upgrade, if any.
     pub upgrade: Option<PasswordUpgrade>,
-}
-
-/// What a password check found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Verification {
-    /// The password matches.
-    pub matches: bool,
-    /// The stored hash is DeviceHive's salted SHA-256.
-    pub legacy: bool,
 }
 
 /// Hasher: check a password. Always costs one Argon2 verification, also for unknown users and

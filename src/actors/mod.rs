@@ -14,6 +14,7 @@
 //! ingest actor does not drop requests already being handled.
 
 pub mod admission;
+pub mod ask;
 pub mod auth;
 pub mod batcher;
 pub mod deadline;
@@ -21,9 +22,10 @@ pub mod hasher;
 pub mod ingest;
 pub mod lanes;
 pub mod messages;
+pub mod password_budget;
 pub mod password_work;
 pub mod pipeline;
 pub mod publisher;
 pub mod repo;
+pub mod services;
 pub mod supervise;
-pub mod tokens;

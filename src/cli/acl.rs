@@ -24,7 +24,9 @@ pub fn acl_text(service_user: &str, connections: u16) -> String {
             action.name()
         ));
     }
-    out.push_str("# Errors for requests whose action is missing, unreadable or cannot name a topic.\n");
+    out.push_str(
+        "# Errors for requests whose action is missing, unreadable or cannot name a topic.\n",
+    );
     out.push_str(&format!("pattern read {RESPONSE_PREFIX}@%c\n"));
     out.push_str(
         "\n# The service: the only account that may read requests (they carry bearer tokens).\n",

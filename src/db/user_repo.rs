@@ -15,6 +15,7 @@ use super::schema::{dh_user, network, user_network};
 use super::DbConn;
 use crate::auth::password::StoredPassword;
 use crate::model::{Role, UserStatus};
+use crate::protocol::user_view::{NetworkView, UserView};
 use crate::{with_conn, write_transaction};
 
 /// `last_login` is bumped only when older than this (DeviceHive's `user.login.lastTimeout`).
@@ -27,6 +28,31 @@ pub struct CurrentUser {
     pub user: UserRow,
     /// Networks from `user_network`, ordered by id.
     pub networks: Vec<NetworkRow>,
+}
+
+impl From<CurrentUser> for UserView {
+    /// The wire view of a loaded user (moves, no copies).
+    fn from(current: CurrentUser) -> UserView {
+        let CurrentUser { user, networks } = current;
+        UserView {
+            id: user.id,
+            login: user.login,
+            role: user.role,
+            status: user.status,
+            last_login: user.last_login,
+            data: user.data,
+            intro_reviewed: user.intro_reviewed,
+            all_device_types_available: user.all_device_types_available,
+            networks: networks
+                .into_iter()
+                .map(|n| NetworkView {
+                    id: n.id,
+                    name: n.name,
+                    description: n.description,
+                })
+                .collect(),
+        }
+    }
 }
 
 /// Why an update was refused; nothing was written.

@@ -5,9 +5,8 @@ use serde_json::{Map, Value};
 
 use super::request::RequestId;
 use super::topic::ResponseTopic;
-use super::user_view::CurrentView;
+use super::user_view::{CurrentView, UserView};
 use super::Origin;
-use crate::db::user_repo::CurrentUser;
 use crate::error::ServiceError;
 
 /// An answer before it is addressed: success fields or an error.
@@ -26,9 +25,9 @@ pub struct Answer {
 pub enum Body {
     /// Named fields (token pairs; none for a bare success).
     Fields(Map<String, Value>),
-    /// `user/getCurrent`'s `current`, written straight from the row (the hot path: no
+    /// `user/getCurrent`'s `current`, written straight into the bytes (the hot path: no
     /// `Value` tree is built for it).
-    Current(Box<CurrentUser>),
+    Current(Box<UserView>),
 }
 
 impl Body {

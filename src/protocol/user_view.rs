@@ -1,9 +1,11 @@
 //! The `current` object of a `user/getCurrent` answer (docs/PROTOCOL.md): every field
 //! present, nulls included, `lastLogin` as `yyyy-MM-ddTHH:mm:ss.SSS` UTC without a zone.
 //!
-//! Written straight from the row into the answer's bytes: building a `serde_json::Value`
-//! first (an ordered map per object, a hashed key per field, a strftime pattern parsed per
-//! request) cost more than the rest of the request's JSON together (callgrind, issue 4).
+//! Plain wire-side types: the data layer converts its rows into them at the boundary (moves,
+//! no copies), so nothing here knows a database. Written straight into the answer's bytes:
+//! building a `serde_json::Value` first (an ordered map per object, a hashed key per field, a
+//! strftime pattern parsed per request) cost more than the rest of the request's JSON
+//! together (callgrind, docs/PERFORMANCE.md).
 
 use std::fmt::Write;
 
@@ -11,15 +13,46 @@ use chrono::{Datelike, NaiveDateTime, Timelike};
 use serde::ser::{Serialize, SerializeMap, SerializeSeq, Serializer};
 use serde_json::value::RawValue;
 
-use crate::db::model::NetworkRow;
-use crate::db::user_repo::CurrentUser;
+/// A user as `user/getCurrent` shows it, with its networks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserView {
+    /// `id`
+    pub id: i64,
+    /// `login`
+    pub login: String,
+    /// Role ordinal.
+    pub role: i32,
+    /// Status ordinal.
+    pub status: i32,
+    /// Last login, UTC.
+    pub last_login: Option<NaiveDateTime>,
+    /// `data` as stored: JSON text.
+    pub data: Option<String>,
+    /// `introReviewed`
+    pub intro_reviewed: Option<bool>,
+    /// `allDeviceTypesAvailable`
+    pub all_device_types_available: Option<bool>,
+    /// The user's networks, ordered by id.
+    pub networks: Vec<NetworkView>,
+}
+
+/// A network of a user: `{id, name, description}`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NetworkView {
+    /// `id`
+    pub id: i64,
+    /// `name`
+    pub name: String,
+    /// `description`
+    pub description: Option<String>,
+}
 
 /// Serializes as the `current` object.
-pub struct CurrentView<'a>(pub &'a CurrentUser);
+pub struct CurrentView<'a>(pub &'a UserView);
 
 impl Serialize for CurrentView<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let user = &self.0.user;
+        let user = self.0;
         let mut out = serializer.serialize_map(Some(9))?;
         out.serialize_entry("id", &user.id)?;
         out.serialize_entry("login", &user.login)?;
@@ -29,31 +62,29 @@ impl Serialize for CurrentView<'_> {
         out.serialize_entry("data", &user.data.as_deref().map(StoredData))?;
         out.serialize_entry("introReviewed", &user.intro_reviewed)?;
         out.serialize_entry("allDeviceTypesAvailable", &user.all_device_types_available)?;
-        out.serialize_entry("networks", &Networks(&self.0.networks))?;
+        out.serialize_entry("networks", &Networks(&user.networks))?;
         out.end()
     }
 }
 
-struct Networks<'a>(&'a [NetworkRow]);
+struct Networks<'a>(&'a [NetworkView]);
 
 impl Serialize for Networks<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
         for network in self.0 {
-            seq.serialize_element(&NetworkView(network))?;
+            seq.serialize_element(network)?;
         }
         seq.end()
     }
 }
 
-struct NetworkView<'a>(&'a NetworkRow);
-
-impl Serialize for NetworkView<'_> {
+impl Serialize for NetworkView {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut out = serializer.serialize_map(Some(3))?;
-        out.serialize_entry("id", &self.0.id)?;
-        out.serialize_entry("name", &self.0.name)?;
-        out.serialize_entry("description", &self.0.description)?;
+        out.serialize_entry("id", &self.id)?;
+        out.serialize_entry("name", &self.name)?;
+        out.serialize_entry("description", &self.description)?;
         out.end()
     }
 }
@@ -93,26 +124,20 @@ fn format_last_login(t: NaiveDateTime) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::db::model::UserRow;
     use chrono::NaiveDate;
     use serde_json::{json, Value};
 
-    fn user(last_login: Option<NaiveDateTime>, data: Option<&str>) -> CurrentUser {
-        CurrentUser {
-            user: UserRow {
-                id: 1,
-                login: "dhadmin".into(),
-                password_hash: Some("h".into()),
-                password_salt: None,
-                role: 0,
-                status: 0,
-                login_attempts: 0,
-                last_login,
-                data: data.map(str::to_string),
-                intro_reviewed: Some(false),
-                all_device_types_available: None,
-            },
-            networks: vec![NetworkRow {
+    fn user(last_login: Option<NaiveDateTime>, data: Option<&str>) -> UserView {
+        UserView {
+            id: 1,
+            login: "dhadmin".into(),
+            role: 0,
+            status: 0,
+            last_login,
+            data: data.map(str::to_string),
+            intro_reviewed: Some(false),
+            all_device_types_available: None,
+            networks: vec![NetworkView {
                 id: 1,
                 name: "Sample Network".into(),
                 description: None,
@@ -120,7 +145,7 @@ mod tests {
         }
     }
 
-    fn render(current: &CurrentUser) -> String {
+    fn render(current: &UserView) -> String {
         serde_json::to_string(&CurrentView(current)).unwrap_or_default()
     }
 
@@ -140,7 +165,7 @@ mod tests {
     }
 
     /// One field of the rendered object (`Null` when absent).
-    fn field(current: &CurrentUser, name: &str) -> Value {
+    fn field(current: &UserView, name: &str) -> Value {
         let rendered: Value = serde_json::from_str(&render(current)).unwrap_or_default();
         rendered.get(name).cloned().unwrap_or_default()
     }
