@@ -1,30 +1,10 @@
 //! Configuration, resolved once at start-up and passed explicitly. Precedence: command-line
-//! flag > environment variable > TOML file (`--config`) > the defaults below.
-//!
-//! | setting | flag | environment | default |
-//! |---|---|---|---|
-//! | database URL | `--database-url` | `DATABASE_URL` | `sqlite://dh-mqtt-plugin.sqlite` |
-//! | JWT secret | (file `jwt_secret`) | `JWT_SECRET` | none: required by `serve` and `token` |
-//! | secret encoding | `--jwt-secret-encoding` | `DH_JWT_SECRET_ENCODING` | `raw` |
-//! | allow keys < 32 bytes | `--allow-weak-secret` | `DH_ALLOW_WEAK_SECRET` | false |
-//! | new password hashes | `--password-hash` | `DH_PASSWORD_HASH` | `argon2id` |
-//! | broker URL | `--broker-url` | `DH_BROKER_URL` | `tcp://127.0.0.1:1883` |
-//! | broker user | `--broker-username` | `DH_BROKER_USERNAME` | none |
-//! | broker password | (file `broker_password`) | `DH_BROKER_PASSWORD` | none |
-//! | MQTT client id | `--client-id` | `DH_CLIENT_ID` | `dh-mqtt-plugin` |
-//! | share group | `--share-group` | `DH_SHARE_GROUP` | none (`dh-mqtt-plugin` with 2+ connections) |
-//! | broker connections | `--broker-connections` | `DH_BROKER_CONNECTIONS` | 1 |
-//! | in-flight bound | `--max-in-flight` | `DH_MAX_IN_FLIGHT` | 1024 |
-//! | request size limit | `--max-payload-bytes` | `DH_MAX_PAYLOAD_BYTES` | 65536 |
-//! | pool size | `--db-pool-size` | `DH_DB_POOL_SIZE` | 8 (PostgreSQL), 4 (SQLite) |
-//! | pool wait | `--db-timeout-ms` | `DH_DB_TIMEOUT_MS` | 1500 |
-//! | broker session expiry | `--session-expiry-secs` | `DH_SESSION_EXPIRY_SECS` | 604800 |
-//! | drain time on SIGTERM | `--drain-timeout-secs` | `DH_DRAIN_TIMEOUT_SECS` | 10 |
-//! | access token lifetime | `--access-token-lifetime-secs` | `DH_ACCESS_TOKEN_LIFETIME_SECS` | 1800 |
-//! | refresh token lifetime | `--refresh-token-lifetime-secs` | `DH_REFRESH_TOKEN_LIFETIME_SECS` | 15724800 |
-//! | wrong passwords before lockout | `--max-login-attempts` | `DH_MAX_LOGIN_ATTEMPTS` | 10 |
-//!
-//! Secrets are read from the environment or the file only, never from flags (which `ps` shows).
+//! flag > environment variable > TOML file (`--config`, the same names in snake_case) > the
+//! defaults. Every setting is declared once, in the [`settings!`] list below: that one entry
+//! gives its flag, its environment variable, its TOML key, its default and its help text, and
+//! the configuration table of the README is generated from the same list
+//! ([`docs_table`]; a test fails when the two disagree). Secrets are read from the
+//! environment or the file only, never from flags (which `ps` shows).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -58,104 +38,174 @@ pub const DEFAULT_MAX_PAYLOAD_BYTES: usize = 64 * 1024;
 pub const DEFAULT_DB_TIMEOUT_MS: u64 = 1_500;
 /// Default broker session expiry: queued requests survive a week-long service outage.
 pub const DEFAULT_SESSION_EXPIRY_SECS: u32 = 7 * 24 * 3600;
+/// Default access token lifetime (DeviceHive's `jwt.access-token.max-age`).
+pub const DEFAULT_ACCESS_TOKEN_LIFETIME_SECS: u64 = 1_800;
+/// Default refresh token lifetime (DeviceHive's `jwt.refresh-token.max-age`).
+pub const DEFAULT_REFRESH_TOKEN_LIFETIME_SECS: u64 = 15_724_800;
 /// Default number of wrong passwords that lock a user (DeviceHive's `user.login.maxAttempts`).
 pub const DEFAULT_MAX_LOGIN_ATTEMPTS: i32 = 10;
 /// Default time SIGTERM waits for in-flight requests.
 pub const DEFAULT_DRAIN_TIMEOUT_SECS: u64 = 10;
 
-/// Settings given as flags or environment variables; all optional so the file and defaults
-/// can fill what is missing.
-#[derive(Debug, Default, Args)]
-pub struct SettingsArgs {
-    /// Database URL: postgres://… or sqlite://PATH.
-    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
-    pub database_url: Option<String>,
-    /// How JWT_SECRET becomes the HMAC key: raw bytes, or DeviceHive's Base64 decoding.
-    #[arg(long, env = "DH_JWT_SECRET_ENCODING", global = true, value_parser = ["raw", "devicehive"])]
-    pub jwt_secret_encoding: Option<String>,
-    /// Accept an HMAC key shorter than 32 bytes (needed for DeviceHive's default secret).
-    #[arg(long, env = "DH_ALLOW_WEAK_SECRET", global = true)]
-    pub allow_weak_secret: bool,
-    /// Hash for new passwords: argon2id, or devicehive for a database shared with DeviceHive.
-    #[arg(long, env = "DH_PASSWORD_HASH", global = true, value_parser = ["argon2id", "devicehive"])]
-    pub password_hash: Option<String>,
-    /// Broker URL, e.g. tcp://127.0.0.1:1883 or ssl://host:8883.
-    #[arg(long, env = "DH_BROKER_URL", global = true)]
-    pub broker_url: Option<String>,
-    /// Broker user name of the service.
-    #[arg(long, env = "DH_BROKER_USERNAME", global = true)]
-    pub broker_username: Option<String>,
-    /// MQTT client id of the service (fixed, so the broker keeps its session).
-    #[arg(long, env = "DH_CLIENT_ID", global = true)]
-    pub client_id: Option<String>,
-    /// Subscribe through this shared-subscription group to run several instances.
-    #[arg(long, env = "DH_SHARE_GROUP", global = true)]
-    pub share_group: Option<String>,
-    /// Broker connections sharing the request subscriptions; connection k (from 2) logs in as
-    /// USERNAME-k with client id CLIENT_ID-k.
-    #[arg(long, env = "DH_BROKER_CONNECTIONS", global = true)]
-    pub broker_connections: Option<u16>,
-    /// Requests handled at once before new ones get 503 "Server is busy".
-    #[arg(long, env = "DH_MAX_IN_FLIGHT", global = true)]
-    pub max_in_flight: Option<usize>,
-    /// Logins and password changes waiting for the hasher before more get 503.
-    #[arg(long, env = "DH_PASSWORD_QUEUE", global = true)]
-    pub password_queue: Option<usize>,
-    /// Percent of the hasher's time spent hashing while other requests wait (1-100).
-    #[arg(long, env = "DH_PASSWORD_CPU_PERCENT", global = true)]
-    pub password_cpu_percent: Option<u32>,
-    /// Largest request payload in bytes.
-    #[arg(long, env = "DH_MAX_PAYLOAD_BYTES", global = true)]
-    pub max_payload_bytes: Option<usize>,
-    /// Database connections (and repository threads).
-    #[arg(long, env = "DH_DB_POOL_SIZE", global = true)]
-    pub db_pool_size: Option<u32>,
-    /// Longest wait for a database connection before answering 503.
-    #[arg(long, env = "DH_DB_TIMEOUT_MS", global = true)]
-    pub db_timeout_ms: Option<u64>,
-    /// How long the broker keeps the service's session (and queued requests) while it is away.
-    #[arg(long, env = "DH_SESSION_EXPIRY_SECS", global = true)]
-    pub session_expiry_secs: Option<u32>,
-    /// How long SIGTERM waits for in-flight requests to be answered.
-    #[arg(long, env = "DH_DRAIN_TIMEOUT_SECS", global = true)]
-    pub drain_timeout_secs: Option<u64>,
-    /// Lifetime of minted access tokens.
-    #[arg(long, env = "DH_ACCESS_TOKEN_LIFETIME_SECS", global = true)]
-    pub access_token_lifetime_secs: Option<u64>,
-    /// Lifetime of minted refresh tokens.
-    #[arg(long, env = "DH_REFRESH_TOKEN_LIFETIME_SECS", global = true)]
-    pub refresh_token_lifetime_secs: Option<u64>,
-    /// Wrong passwords in a row that lock a user out.
-    #[arg(long, env = "DH_MAX_LOGIN_ATTEMPTS", global = true)]
-    pub max_login_attempts: Option<i32>,
+/// One row of the configuration table.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingDoc {
+    /// TOML key (and, kebab-cased, the flag).
+    pub key: &'static str,
+    /// Whether it is a secret (no flag).
+    pub secret: bool,
+    /// Environment variable.
+    pub env: &'static str,
+    /// The default as the table shows it.
+    pub default: String,
+    /// The help text.
+    pub help: String,
 }
 
-/// The TOML file: the same settings in snake_case, plus the secrets.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct FileSettings {
-    database_url: Option<String>,
-    jwt_secret: Option<String>,
-    jwt_secret_encoding: Option<String>,
-    allow_weak_secret: Option<bool>,
-    password_hash: Option<String>,
-    broker_url: Option<String>,
-    broker_username: Option<String>,
-    broker_password: Option<String>,
-    client_id: Option<String>,
-    share_group: Option<String>,
-    broker_connections: Option<u16>,
-    max_in_flight: Option<usize>,
-    password_queue: Option<usize>,
-    password_cpu_percent: Option<u32>,
-    max_payload_bytes: Option<usize>,
-    db_pool_size: Option<u32>,
-    db_timeout_ms: Option<u64>,
-    session_expiry_secs: Option<u32>,
-    drain_timeout_secs: Option<u64>,
-    access_token_lifetime_secs: Option<u64>,
-    refresh_token_lifetime_secs: Option<u64>,
-    max_login_attempts: Option<i32>,
+/// Declares the settings: for each its doc comment (the help text), its type, its
+/// environment variable, its default (`None`: no default, or one that depends on another
+/// setting, told by the note) and a note for the table. Secrets have no flag.
+macro_rules! settings {
+    (
+        settings { $( $(#[doc = $doc:literal])* $(#[arg($($arg:tt)*)])? $name:ident : $ty:ty,
+                      env $env:literal, default $default:expr, note $note:literal; )* }
+        secrets { $( $(#[doc = $sdoc:literal])* $sname:ident, env $senv:literal, note $snote:literal; )* }
+    ) => {
+        /// Every setting, as flags and environment variables (clap) or as the TOML file's keys
+        /// (serde); all optional, so that the next source fills what one leaves out.
+        #[derive(Debug, Default, Clone, Args, Deserialize)]
+        #[serde(default, deny_unknown_fields)]
+        pub struct SettingsArgs {
+            $( $(#[doc = $doc])* #[arg(long, env = $env, global = true $(, $($arg)*)?)] pub $name: Option<$ty>, )*
+            $( $(#[doc = $sdoc])* #[arg(skip)] pub $sname: Option<Secret>, )*
+        }
+
+        impl SettingsArgs {
+            /// Each setting from `self`, else from `other`.
+            pub fn or(self, other: SettingsArgs) -> SettingsArgs {
+                SettingsArgs {
+                    $( $name: self.$name.or(other.$name), )*
+                    $( $sname: self.$sname.or(other.$sname), )*
+                }
+            }
+
+            /// The declared defaults.
+            fn defaults() -> SettingsArgs {
+                SettingsArgs { $( $name: $default, )* $( $sname: None, )* }
+            }
+
+            /// The secrets set in the environment (empty values count as unset).
+            fn secrets_from_env() -> SettingsArgs {
+                SettingsArgs {
+                    $( $sname: std::env::var($senv).ok().filter(|v| !v.is_empty()).map(Secret::new), )*
+                    ..SettingsArgs::default()
+                }
+            }
+        }
+
+        /// The rows of the configuration table, in declaration order.
+        pub fn documented() -> Vec<SettingDoc> {
+            let shown = |value: Option<String>, note: &str| match (value, note) {
+                (Some(v), "") => format!("`{v}`"),
+                (Some(v), note) => format!("`{v}`; {note}"),
+                (None, note) => note.to_string(),
+            };
+            let help = |lines: &[&str]| lines.iter().map(|l| l.trim()).collect::<Vec<_>>().join(" ");
+            vec![
+                $( SettingDoc {
+                    key: stringify!($name),
+                    secret: false,
+                    env: $env,
+                    default: shown({ let d: Option<$ty> = $default; d.map(|v| v.to_string()) }, $note),
+                    help: help(&[$($doc),*]),
+                }, )*
+                $( SettingDoc {
+                    key: stringify!($sname),
+                    secret: true,
+                    env: $senv,
+                    default: $snote.to_string(),
+                    help: help(&[$($sdoc),*]),
+                }, )*
+            ]
+        }
+    };
+}
+
+settings! {
+    settings {
+        /// Database URL: postgres://… or sqlite://PATH.
+        #[arg(hide_env_values = true)]
+        database_url: String, env "DATABASE_URL", default Some(DEFAULT_DATABASE_URL.to_string()),
+            note "relative to the working directory; `postgres://…` for PostgreSQL";
+        /// How JWT_SECRET becomes the HMAC key: raw bytes, or DeviceHive's Base64 decoding.
+        #[arg(value_parser = ["raw", "devicehive"])]
+        jwt_secret_encoding: String, env "DH_JWT_SECRET_ENCODING", default Some("raw".to_string()),
+            note "`devicehive`: tokens interchangeable with a DeviceHive server";
+        /// Accept an HMAC key shorter than 32 bytes (needed for DeviceHive's default secret).
+        #[arg(num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+        allow_weak_secret: bool, env "DH_ALLOW_WEAK_SECRET", default Some(false), note "";
+        /// Hash for new passwords: argon2id, or devicehive for a database shared with DeviceHive.
+        #[arg(value_parser = ["argon2id", "devicehive"])]
+        password_hash: String, env "DH_PASSWORD_HASH", default Some("argon2id".to_string()), note "";
+        /// Broker URL, e.g. tcp://127.0.0.1:1883 or ssl://host:8883.
+        broker_url: String, env "DH_BROKER_URL", default Some(DEFAULT_BROKER_URL.to_string()), note "";
+        /// Broker user name of the service.
+        broker_username: String, env "DH_BROKER_USERNAME", default None, note "none";
+        /// MQTT client id of the service (fixed, so the broker keeps its session).
+        client_id: String, env "DH_CLIENT_ID", default Some(DEFAULT_CLIENT_ID.to_string()),
+            note "with `use_username_as_clientid` the broker uses the user name";
+        /// Subscribe through this shared-subscription group to run several instances.
+        share_group: String, env "DH_SHARE_GROUP", default None,
+            note "none (`dh-mqtt-plugin` when the service holds several connections)";
+        /// Broker connections sharing the request subscriptions; connection k (from 2) logs in as USERNAME-k with client id CLIENT_ID-k.
+        broker_connections: u16, env "DH_BROKER_CONNECTIONS", default Some(1), note "up to 8";
+        /// Requests handled at once before new ones get 503 "Server is busy".
+        max_in_flight: usize, env "DH_MAX_IN_FLIGHT", default Some(DEFAULT_MAX_IN_FLIGHT), note "";
+        /// Logins and password changes waiting for the hasher before more get 503 "Server is busy".
+        password_queue: usize, env "DH_PASSWORD_QUEUE", default Some(DEFAULT_PASSWORD_QUEUE), note "";
+        /// Percent of a hasher thread's time spent hashing while other requests are in flight (1-100).
+        password_cpu_percent: u32, env "DH_PASSWORD_CPU_PERCENT", default Some(DEFAULT_PASSWORD_CPU_PERCENT), note "";
+        /// Largest request payload in bytes.
+        max_payload_bytes: usize, env "DH_MAX_PAYLOAD_BYTES", default Some(DEFAULT_MAX_PAYLOAD_BYTES), note "";
+        /// Database connections (and repository threads: one for reads, one or half the pool for writes, the rest for logins).
+        db_pool_size: u32, env "DH_DB_POOL_SIZE", default None, note "8 on PostgreSQL, 4 on SQLite";
+        /// Longest wait for a pooled connection (every database step is answered within 1.5 s anyway).
+        db_timeout_ms: u64, env "DH_DB_TIMEOUT_MS", default Some(DEFAULT_DB_TIMEOUT_MS), note "";
+        /// How long the broker keeps the service's session (and queued requests) while it is away.
+        session_expiry_secs: u32, env "DH_SESSION_EXPIRY_SECS", default Some(DEFAULT_SESSION_EXPIRY_SECS), note "a week";
+        /// How long SIGTERM waits for in-flight requests to be answered.
+        drain_timeout_secs: u64, env "DH_DRAIN_TIMEOUT_SECS", default Some(DEFAULT_DRAIN_TIMEOUT_SECS), note "";
+        /// Lifetime of minted access tokens.
+        access_token_lifetime_secs: u64, env "DH_ACCESS_TOKEN_LIFETIME_SECS", default Some(DEFAULT_ACCESS_TOKEN_LIFETIME_SECS), note "30 minutes";
+        /// Lifetime of minted refresh tokens.
+        refresh_token_lifetime_secs: u64, env "DH_REFRESH_TOKEN_LIFETIME_SECS", default Some(DEFAULT_REFRESH_TOKEN_LIFETIME_SECS), note "182 days";
+        /// Wrong passwords in a row that lock a user out.
+        max_login_attempts: i32, env "DH_MAX_LOGIN_ATTEMPTS", default Some(DEFAULT_MAX_LOGIN_ATTEMPTS), note "";
+    }
+    secrets {
+        /// The secret tokens are signed with (the DeviceHive server's variable).
+        jwt_secret, env "JWT_SECRET", note "none: required by `serve` and `token`";
+        /// The service's broker password.
+        broker_password, env "DH_BROKER_PASSWORD", note "none";
+    }
+}
+
+/// The configuration table (markdown) the README shows, made from the declaration.
+pub fn docs_table() -> String {
+    let mut out = String::from(
+        "| TOML key | flag | environment | default | what it does |\n|---|---|---|---|---|\n",
+    );
+    for row in documented() {
+        let flag = match row.secret {
+            true => "—".to_string(),
+            false => format!("`--{}`", row.key.replace('_', "-")),
+        };
+        out.push_str(&format!(
+            "| `{}` | {flag} | `{}` | {} | {} |\n",
+            row.key, row.env, row.default, row.help
+        ));
+    }
+    out
 }
 
 /// The resolved configuration.
@@ -212,7 +262,7 @@ pub struct Config {
 #[error("configuration: {0}")]
 pub struct ConfigError(pub String);
 
-fn read_file(path: &Path) -> Result<FileSettings, ConfigError> {
+fn read_file(path: &Path) -> Result<SettingsArgs, ConfigError> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| ConfigError(format!("cannot read {}: {e}", path.display())))?;
     toml::from_str(&text).map_err(|e| ConfigError(format!("{}: {e}", path.display())))
@@ -225,110 +275,60 @@ fn secs_to_ms(secs: u64, name: &str) -> Result<i64, ConfigError> {
         .ok_or_else(|| ConfigError(format!("{name} is too large")))
 }
 
+/// A setting that has a declared default, so it is always set after the merge.
+fn set<T>(value: Option<T>, key: &str) -> Result<T, ConfigError> {
+    value.ok_or_else(|| ConfigError(format!("{key} has no value and no default")))
+}
+
 impl Config {
     /// Resolves flags and environment (`args`), the optional file, and the defaults.
     pub fn resolve(args: &SettingsArgs, file: Option<&PathBuf>) -> Result<Config, ConfigError> {
-        let f = match file {
+        let from_file = match file {
             Some(path) => read_file(path)?,
-            None => FileSettings::default(),
+            None => SettingsArgs::default(),
         };
-        let env_secret = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let url = args
-            .database_url
+        let s = args
             .clone()
-            .or(f.database_url)
-            .unwrap_or_else(|| DEFAULT_DATABASE_URL.to_string());
-        let database = DbUrl::parse(&url).map_err(ConfigError)?;
-        let encoding = args
-            .jwt_secret_encoding
-            .clone()
-            .or(f.jwt_secret_encoding)
-            .map(|s| s.parse().map_err(ConfigError))
-            .transpose()?
-            .unwrap_or_default();
-        let password_hash = args
-            .password_hash
-            .clone()
-            .or(f.password_hash)
-            .map(|s| s.parse().map_err(ConfigError))
-            .transpose()?
-            .unwrap_or_default();
+            .or(SettingsArgs::secrets_from_env())
+            .or(from_file)
+            .or(SettingsArgs::defaults());
+        let database = DbUrl::parse(&set(s.database_url, "database_url")?).map_err(ConfigError)?;
         let default_pool = match database {
             DbUrl::Postgres(_) => 8,
             DbUrl::Sqlite(_) => 4,
         };
+        let parse = |text: String| text.parse().map_err(ConfigError);
         let config = Config {
-            jwt_secret: env_secret("JWT_SECRET").or(f.jwt_secret).map(Secret::new),
-            jwt_secret_encoding: encoding,
-            allow_weak_secret: args.allow_weak_secret || f.allow_weak_secret.unwrap_or(false),
-            password_hash,
-            broker_url: args
-                .broker_url
-                .clone()
-                .or(f.broker_url)
-                .unwrap_or_else(|| DEFAULT_BROKER_URL.to_string()),
-            broker_username: args.broker_username.clone().or(f.broker_username),
-            broker_password: env_secret("DH_BROKER_PASSWORD")
-                .or(f.broker_password)
-                .map(Secret::new),
-            client_id: args
-                .client_id
-                .clone()
-                .or(f.client_id)
-                .unwrap_or_else(|| DEFAULT_CLIENT_ID.to_string()),
-            share_group: args.share_group.clone().or(f.share_group),
-            broker_connections: args
-                .broker_connections
-                .or(f.broker_connections)
-                .unwrap_or(1),
-            max_in_flight: args
-                .max_in_flight
-                .or(f.max_in_flight)
-                .unwrap_or(DEFAULT_MAX_IN_FLIGHT),
-            password_queue: args
-                .password_queue
-                .or(f.password_queue)
-                .unwrap_or(DEFAULT_PASSWORD_QUEUE),
-            password_cpu_percent: args
-                .password_cpu_percent
-                .or(f.password_cpu_percent)
-                .unwrap_or(DEFAULT_PASSWORD_CPU_PERCENT),
-            max_payload_bytes: args
-                .max_payload_bytes
-                .or(f.max_payload_bytes)
-                .unwrap_or(DEFAULT_MAX_PAYLOAD_BYTES),
-            db_pool_size: args.db_pool_size.or(f.db_pool_size).unwrap_or(default_pool),
-            db_timeout: Duration::from_millis(
-                args.db_timeout_ms
-                    .or(f.db_timeout_ms)
-                    .unwrap_or(DEFAULT_DB_TIMEOUT_MS),
-            ),
-            session_expiry_secs: args
-                .session_expiry_secs
-                .or(f.session_expiry_secs)
-                .unwrap_or(DEFAULT_SESSION_EXPIRY_SECS),
-            drain_timeout: Duration::from_secs(
-                args.drain_timeout_secs
-                    .or(f.drain_timeout_secs)
-                    .unwrap_or(DEFAULT_DRAIN_TIMEOUT_SECS),
-            ),
+            jwt_secret: s.jwt_secret,
+            jwt_secret_encoding: parse(set(s.jwt_secret_encoding, "jwt_secret_encoding")?)?,
+            allow_weak_secret: set(s.allow_weak_secret, "allow_weak_secret")?,
+            password_hash: set(s.password_hash, "password_hash")?
+                .parse()
+                .map_err(ConfigError)?,
+            broker_url: set(s.broker_url, "broker_url")?,
+            broker_username: s.broker_username,
+            broker_password: s.broker_password,
+            client_id: set(s.client_id, "client_id")?,
+            share_group: s.share_group,
+            broker_connections: set(s.broker_connections, "broker_connections")?,
+            max_in_flight: set(s.max_in_flight, "max_in_flight")?,
+            password_queue: set(s.password_queue, "password_queue")?,
+            password_cpu_percent: set(s.password_cpu_percent, "password_cpu_percent")?,
+            max_payload_bytes: set(s.max_payload_bytes, "max_payload_bytes")?,
+            db_pool_size: s.db_pool_size.unwrap_or(default_pool),
+            db_timeout: Duration::from_millis(set(s.db_timeout_ms, "db_timeout_ms")?),
+            session_expiry_secs: set(s.session_expiry_secs, "session_expiry_secs")?,
+            drain_timeout: Duration::from_secs(set(s.drain_timeout_secs, "drain_timeout_secs")?),
             access_lifetime_ms: secs_to_ms(
-                args.access_token_lifetime_secs
-                    .or(f.access_token_lifetime_secs)
-                    .unwrap_or(1_800),
+                set(s.access_token_lifetime_secs, "access_token_lifetime_secs")?,
                 "access token lifetime",
             )?,
-            database,
             refresh_lifetime_ms: secs_to_ms(
-                args.refresh_token_lifetime_secs
-                    .or(f.refresh_token_lifetime_secs)
-                    .unwrap_or(15_724_800),
+                set(s.refresh_token_lifetime_secs, "refresh_token_lifetime_secs")?,
                 "refresh token lifetime",
             )?,
-            max_login_attempts: args
-                .max_login_attempts
-                .or(f.max_login_attempts)
-                .unwrap_or(DEFAULT_MAX_LOGIN_ATTEMPTS),
+            max_login_attempts: set(s.max_login_attempts, "max_login_attempts")?,
+            database,
         };
         config.validate()?;
         Ok(config)
@@ -394,6 +394,52 @@ mod tests {
 
     fn resolve(args: SettingsArgs) -> Result<Config, ConfigError> {
         Config::resolve(&args, None)
+    }
+
+    #[test]
+    fn the_readme_table_is_the_declaration() {
+        let readme = include_str!("../README.md");
+        let table = readme
+            .split("<!-- settings table: generated by config::docs_table -->\n")
+            .nth(1)
+            .and_then(|rest| rest.split("<!-- end of settings table -->").next())
+            .unwrap_or_default();
+        assert_eq!(
+            table,
+            docs_table(),
+            "paste this table into the README:\n{}",
+            docs_table()
+        );
+    }
+
+    #[test]
+    fn the_file_takes_the_same_keys_and_flags_win() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = std::env::temp_dir().join(format!("dh-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let file = dir.join("c.toml");
+        std::fs::write(
+            &file,
+            "max_in_flight = 7\nshare_group = \"g\"\nallow_weak_secret = true\n",
+        )?;
+        let args = SettingsArgs {
+            share_group: Some("flag".into()),
+            ..SettingsArgs::default()
+        };
+        let config = Config::resolve(&args, Some(&file))?;
+        assert_eq!(
+            (
+                config.max_in_flight,
+                config.share_group.as_deref(),
+                config.allow_weak_secret
+            ),
+            (7, Some("flag"), true)
+        );
+        std::fs::write(&file, "max_in_fligt = 7\n")?;
+        assert!(
+            Config::resolve(&SettingsArgs::default(), Some(&file)).is_err(),
+            "a misspelt key is refused"
+        );
+        Ok(())
     }
 
     #[test]

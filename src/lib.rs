@@ -15,6 +15,8 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod handlers;
+#[cfg(test)]
+mod layering;
 pub mod logging;
 pub mod memory;
 pub mod model;

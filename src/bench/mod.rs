@@ -10,4 +10,5 @@ pub mod ledger;
 pub mod load;
 pub mod proxy;
 pub mod report;
+pub mod scenario;
 pub mod timeline;

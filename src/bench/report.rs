@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::ledger::{Ledger, Totals};
-use super::load::LoadConfig;
+use super::scenario::LoadConfig;
 
 /// Quantiles drawn in the latency plot.
 pub const PLOT_QUANTILES: [f64; 9] = [0.5, 0.75, 0.9, 0.95, 0.99, 0.995, 0.999, 0.9999, 1.0];

@@ -12,8 +12,7 @@
 
 use std::collections::HashMap;
 
-use super::model::UserChanges;
-use super::user_repo::UpdateJob;
+use super::model::{UpdateJob, UserChanges};
 
 /// One write of the batch and the requests whose outcome it decides.
 pub struct CombinedWrite {

@@ -150,3 +150,16 @@ pub struct NewUserNetwork {
     /// `network_id`
     pub network_id: i64,
 }
+
+/// One `user/updateCurrent` to apply.
+#[derive(Clone)]
+pub struct UpdateJob {
+    /// The user, from the verified claims.
+    pub user_id: i64,
+    /// Only the provided columns.
+    pub changes: UserChanges,
+    /// Whether login, role or status are among them.
+    pub needs_admin: bool,
+    /// When the request gets its 503 if not answered; its write must not land after that.
+    pub deadline: std::time::Instant,
+}

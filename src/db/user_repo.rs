@@ -10,7 +10,7 @@ use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::Bool;
 
 use super::combine::combine;
-use super::model::{NetworkRow, NewNetwork, NewUser, NewUserNetwork, UserChanges, UserRow};
+use super::model::{NetworkRow, NewNetwork, NewUser, NewUserNetwork, UserRow};
 use super::schema::{dh_user, network, user_network};
 use super::DbConn;
 use crate::auth::password::StoredPassword;
@@ -213,18 +213,7 @@ pub fn touch_login(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResul
     })
 }
 
-/// One `user/updateCurrent` to apply.
-#[derive(Clone)]
-pub struct UpdateJob {
-    /// The user, from the verified claims.
-    pub user_id: i64,
-    /// Only the provided columns.
-    pub changes: UserChanges,
-    /// Whether login, role or status are among them.
-    pub needs_admin: bool,
-    /// When the request gets its 503 if not answered; its write must not land after that.
-    pub deadline: Instant,
-}
+pub use super::model::UpdateJob;
 
 /// A batch commits only while every one of its requests has at least this long left before
 /// its deadline. It is the database's statement and idle-in-transaction timeout: a COMMIT
@@ -482,6 +471,7 @@ pub fn set_status(conn: &mut DbConn, user_id: i64, status: UserStatus) -> QueryR
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::db::model::UserChanges;
     use diesel::debug_query;
     use diesel::pg::Pg;
 
