@@ -171,12 +171,14 @@ where
         }
     }
 
+    #[expect(
+        clippy::expect_used,
+        reason = "a lane set has at least one lane and the index is taken modulo its length; dropping the job would leave its request unanswered"
+    )]
     fn enqueue(&mut self, job: B::Job, reply: Reply<B>, ctx: &mut Context<Self>) {
         let count = self.lanes.len().max(1) as u64;
         let index = (B::partition(&job) % count) as usize;
-        let Some(lane) = self.lanes.get_mut(index) else {
-            return;
-        };
+        let lane = self.lanes.get_mut(index).expect("a lane for every partition");
         lane.waiting.push((job, reply));
         if let Some(hold) = lane.hold.filter(|h| lane.waiting.len() >= h.until) {
             ctx.cancel_future(hold.timer);
