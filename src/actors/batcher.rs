@@ -178,7 +178,10 @@ where
     fn enqueue(&mut self, job: B::Job, reply: Reply<B>, ctx: &mut Context<Self>) {
         let count = self.lanes.len().max(1) as u64;
         let index = (B::partition(&job) % count) as usize;
-        let lane = self.lanes.get_mut(index).expect("a lane for every partition");
+        let lane = self
+            .lanes
+            .get_mut(index)
+            .expect("a lane for every partition");
         lane.waiting.push((job, reply));
         if let Some(hold) = lane.hold.filter(|h| lane.waiting.len() >= h.until) {
             ctx.cancel_future(hold.timer);

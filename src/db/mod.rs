@@ -12,6 +12,7 @@ pub mod migrate;
 pub mod model;
 pub mod pool;
 pub mod schema;
+pub mod update_batch;
 pub mod user_repo;
 
 pub use pool::{DbConn, DbError, DbPool, DbUrl};

@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use super::schema::{dh_user, network, user_network};
 use crate::auth::password::StoredPassword;
 use crate::model::{Role, UserStatus};
+use crate::protocol::user_view::{NetworkView, UserView};
 
 /// A `dh_user` row.
 #[derive(Queryable, Selectable, Clone)]
@@ -162,4 +163,38 @@ pub struct UpdateJob {
     pub needs_admin: bool,
     /// When the request gets its 503 if not answered; its write must not land after that.
     pub deadline: std::time::Instant,
+}
+
+/// A user with the networks linked to it.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    /// The user row.
+    pub user: UserRow,
+    /// Networks from `user_network`, ordered by id.
+    pub networks: Vec<NetworkRow>,
+}
+
+impl From<CurrentUser> for UserView {
+    /// The wire view of a loaded user (moves, no copies).
+    fn from(current: CurrentUser) -> UserView {
+        let CurrentUser { user, networks } = current;
+        UserView {
+            id: user.id,
+            login: user.login,
+            role: user.role,
+            status: user.status,
+            last_login: user.last_login,
+            data: user.data,
+            intro_reviewed: user.intro_reviewed,
+            all_device_types_available: user.all_device_types_available,
+            networks: networks
+                .into_iter()
+                .map(|n| NetworkView {
+                    id: n.id,
+                    name: n.name,
+                    description: n.description,
+                })
+                .collect(),
+        }
+    }
 }

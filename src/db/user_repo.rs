@@ -2,80 +2,22 @@
 //! database error. Each takes a pooled connection and runs on a thread that may block.
 
 use std::collections::HashMap;
-use std::time::{Duration, Instant};
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use diesel::result::{DatabaseErrorKind, Error as DieselError};
-use diesel::sql_types::Bool;
 
-use super::combine::combine;
 use super::model::{NetworkRow, NewNetwork, NewUser, NewUserNetwork, UserRow};
 use super::schema::{dh_user, network, user_network};
 use super::DbConn;
 use crate::auth::password::StoredPassword;
-use crate::model::{Role, UserStatus};
-use crate::protocol::user_view::{NetworkView, UserView};
+use crate::model::UserStatus;
 use crate::{with_conn, write_transaction};
 
 /// `last_login` is bumped only when older than this (DeviceHive's `user.login.lastTimeout`).
 const LAST_LOGIN_GRANULARITY_MS: i64 = 1_000;
 
-/// A user with the networks linked to it.
-#[derive(Debug, Clone)]
-pub struct CurrentUser {
-    /// The user row.
-    pub user: UserRow,
-    /// Networks from `user_network`, ordered by id.
-    pub networks: Vec<NetworkRow>,
-}
-
-impl From<CurrentUser> for UserView {
-    /// The wire view of a loaded user (moves, no copies).
-    fn from(current: CurrentUser) -> UserView {
-        let CurrentUser { user, networks } = current;
-        UserView {
-            id: user.id,
-            login: user.login,
-            role: user.role,
-            status: user.status,
-            last_login: user.last_login,
-            data: user.data,
-            intro_reviewed: user.intro_reviewed,
-            all_device_types_available: user.all_device_types_available,
-            networks: networks
-                .into_iter()
-                .map(|n| NetworkView {
-                    id: n.id,
-                    name: n.name,
-                    description: n.description,
-                })
-                .collect(),
-        }
-    }
-}
-
-/// Why an update was refused; nothing was written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum UpdateRejection {
-    /// The user is gone or not active.
-    NotActive,
-    /// A client-role user asked for an admin-only field.
-    AdminRequired,
-    /// Another user has the requested login.
-    LoginTaken,
-}
-
-enum TxError {
-    Db(DieselError),
-    Rejected(UpdateRejection),
-}
-
-impl From<DieselError> for TxError {
-    fn from(e: DieselError) -> Self {
-        TxError::Db(e)
-    }
-}
+pub use super::model::{CurrentUser, UpdateJob};
+pub use super::update_batch::{update_current_batch, UpdateRejection, COMMIT_MARGIN};
 
 /// Loads a user by id.
 pub fn find_by_id(conn: &mut DbConn, id: i64) -> QueryResult<Option<UserRow>> {
@@ -210,123 +152,6 @@ pub fn touch_login(conn: &mut DbConn, id: i64, now: NaiveDateTime) -> QueryResul
                 .execute(c)?;
         }
         Ok(Some(user))
-    })
-}
-
-pub use super::model::UpdateJob;
-
-/// A batch commits only while every one of its requests has at least this long left before
-/// its deadline. It is the database's statement and idle-in-transaction timeout: a COMMIT
-/// held up by a stalled connection past a deadline then finds its session ended by the server
-/// and changes nothing (docs/OPERATIONS.md, "When the database fails").
-pub const COMMIT_MARGIN: Duration = Duration::from_millis(super::pool::PG_STATEMENT_TIMEOUT_MS);
-
-/// One update's checks and write, inside the batch's transaction; compiled for both backends.
-/// The common update (no login change) is one statement: the UPDATE itself checks that the
-/// user is active and, for admin-only fields, an admin. Only when it writes nothing do the
-/// checks run one by one to tell why (and write, should the row have changed meanwhile). On
-/// PostgreSQL every statement is a round trip, and under load a round trip waits for the CPU.
-macro_rules! apply_update {
-    ($c:ident, $job:ident) => {{
-        if $job.changes.login.is_none() && !$job.changes.is_empty() {
-            let admin_or_not_needed = dh_user::role
-                .eq(Role::Admin.ordinal())
-                .or($job.needs_admin.into_sql::<Bool>().eq(false));
-            let written = diesel::update(
-                dh_user::table
-                    .find($job.user_id)
-                    .filter(dh_user::status.eq(UserStatus::Active.ordinal()))
-                    .filter(admin_or_not_needed),
-            )
-            .set($job.changes.clone())
-            .execute($c)?;
-            if written == 1 {
-                return Ok(());
-            }
-        }
-        let user = dh_user::table
-            .find($job.user_id)
-            .select(UserRow::as_select())
-            .first($c)
-            .optional()?
-            .filter(UserRow::is_active)
-            .ok_or(TxError::Rejected(UpdateRejection::NotActive))?;
-        if $job.needs_admin && Role::from_ordinal(user.role.into()) != Some(Role::Admin) {
-            return Err(TxError::Rejected(UpdateRejection::AdminRequired));
-        }
-        if let Some(login) = &$job.changes.login {
-            let taken = dh_user::table
-                .filter(dh_user::login.eq(login).and(dh_user::id.ne($job.user_id)))
-                .select(dh_user::id)
-                .first::<i64>($c)
-                .optional()?;
-            if taken.is_some() {
-                return Err(TxError::Rejected(UpdateRejection::LoginTaken));
-            }
-        }
-        if !$job.changes.is_empty() {
-            diesel::update(dh_user::table.find($job.user_id))
-                .set($job.changes.clone())
-                .execute($c)?;
-        }
-        Ok(())
-    }};
-}
-
-/// Applies a batch of `user/updateCurrent`s in one write transaction (group commit: one
-/// commit, one fsync, for every update waiting); one user's plain updates are combined into
-/// one write first (see [`super::combine`]). Per write: the user must be active, admin-only
-/// fields need the admin role (read from the row, so a demotion takes effect at once), a new
-/// login must be free; only the provided columns are written, so concurrent updates of other
-/// fields are not lost. A refused write changes nothing and does not disturb the others. A
-/// database error fails the whole batch. One outcome per job, in order.
-pub fn update_current_batch(
-    conn: &mut DbConn,
-    jobs: &[UpdateJob],
-) -> QueryResult<Vec<Result<(), UpdateRejection>>> {
-    let writes = combine(jobs);
-    let commit_by = jobs
-        .iter()
-        .map(|job| {
-            job.deadline
-                .checked_sub(COMMIT_MARGIN)
-                .unwrap_or(job.deadline)
-        })
-        .min();
-    write_transaction!(conn, |c| {
-        let mut outcomes = vec![Ok(()); jobs.len()];
-        for write in &writes {
-            let job = &write.job;
-            // A savepoint only where a statement may fail and be recovered from: a login
-            // change can hit the unique index (and on PostgreSQL any error aborts the whole
-            // transaction). Otherwise the one UPDATE is atomic by itself and the checks before
-            // it write nothing; a savepoint would cost two more statements per update.
-            let apply = |c: &mut _| -> Result<(), TxError> { apply_update!(c, job) };
-            let one = match job.changes.login {
-                Some(_) => c.transaction(apply),
-                None => apply(c),
-            };
-            let outcome = match one {
-                Ok(()) => Ok(()),
-                Err(TxError::Rejected(why)) => Err(why),
-                // A rename that raced another one in this batch or another transaction.
-                Err(TxError::Db(DieselError::DatabaseError(
-                    DatabaseErrorKind::UniqueViolation,
-                    _,
-                ))) if job.changes.login.is_some() => Err(UpdateRejection::LoginTaken),
-                Err(TxError::Db(e)) => return Err(e),
-            };
-            for &member in &write.members {
-                if let Some(slot) = outcomes.get_mut(member) {
-                    *slot = outcome;
-                }
-            }
-        }
-        if commit_by.is_some_and(|by| Instant::now() > by) {
-            // Too late to be sure the commit lands before a request's 503: nothing is written.
-            return Err(DieselError::RollbackTransaction);
-        }
-        Ok(outcomes)
     })
 }
 
