@@ -3,10 +3,8 @@
 //! mimalloc reserves its arena in 1 GiB, 2 MiB-aligned regions and, by default, asks for
 //! transparent huge pages on them (`madvise(MADV_HUGEPAGE)`). The kernel then backs whole
 //! 2 MiB ranges of a heap that needs a few 4 KiB pages of each, and khugepaged keeps
-//! collapsing partly used ranges into huge pages in the background. Measured under P7's load
-//! (docs/PERFORMANCE.md): RSS ~48 MiB of which 26–30 MiB huge pages, and steps of ~2 MiB at
-//! khugepaged's pace, one of them ~11 minutes into every soak; with huge pages off, the same
-//! load runs in ~20 MiB at the same latency. The build asks mimalloc not to `madvise`
+//! collapsing partly used ranges into huge pages in the background: more than twice the RSS,
+//! growing in 2 MiB steps (docs/PERFORMANCE.md, item 10). The build asks mimalloc not to `madvise`
 //! (feature `no_thp`), which is enough where THP is `madvise` (this machine); where it is
 //! `always`, the process itself has to opt out, which is what this does.
 

@@ -2,14 +2,12 @@
 //!
 //! A request crosses three threads: Paho's receive thread hands it to the actix thread, which
 //! hands the answer to Paho's send thread. Under the normal policy each hand-off wakes the
-//! next thread, and the woken thread preempts the one that woke it whenever they share a core:
-//! the receive thread was preempted about once every two requests at 13,000 requests/s (its
-//! involuntary context switches), so each thread ran a message or two at a time. `SCHED_BATCH`
+//! next thread, and the woken thread preempts the one that woke it whenever they share a core,
+//! so each thread ran a message or two at a time. `SCHED_BATCH`
 //! keeps nice levels and CPU shares as they are and only stops a woken thread from preempting
-//! the running one, so each thread drains what is queued for it before the next runs.
-//! Measured on one running service at 16 × 4 (docs/PERFORMANCE.md): 11,100–16,700 requests/s
-//! against 8,300–13,100/s, p99 8–10 ms against 11–12.6 ms. A lone request is not delayed: it
-//! wakes its thread on an idle core, where there is nothing to preempt.
+//! the running one, so each thread drains what is queued for it before the next runs
+//! (figures: docs/PERFORMANCE.md, item 11). A lone request is not delayed: it wakes its
+//! thread on an idle core, where there is nothing to preempt.
 
 /// Puts the calling thread, and every thread it starts afterwards, under `SCHED_BATCH` if it
 /// runs under the normal policy; a policy someone chose (real-time, idle) is left alone.

@@ -39,20 +39,13 @@ use crate::error::ServiceError;
 /// Most jobs in one batch.
 const MAX_BATCH: usize = 256;
 
-/// Requests in the service from which it counts as behind, and batchers hold their lanes
-/// (see `Batcher::lane_done`). By Little's law the count is the rate times the time a request
-/// spends in the service. Sampled after batches on PostgreSQL: at 3,000/s open loop p50 3, p99
-/// 21; at 6,000/s (half the ceiling) p50 6, p90 11, p99 18; at 16 clients × 4 in flight p10
-/// 22, p50 60.
+/// Requests in the service from which it counts as behind and batchers hold their lanes (see
+/// `Batcher::lane_done`): above what half load keeps in it, below saturation's
+/// (docs/PERFORMANCE.md, item 15).
 const BEHIND: usize = 24;
 
 /// A held lane is freed as soon as this many times the batch just done is waiting: the next
-/// batch has then grown, and holding on only adds latency. Held for the whole millisecond, the
-/// read lane left a fifth of the machine idle at 16 × 4 (requests sat in the hold while the
-/// clients and the broker had nothing to do); released at twice the batch, getCurrent went
-/// from 13,000-13,500/s to 14,800-15,500/s on PostgreSQL. Freeing it once the batch itself (not
-/// twice) was waiting cost SQLite a sixth (10,000-11,400/s against 11,900-13,800/s): its
-/// database trip takes microseconds, so too few requests queue during it.
+/// batch has grown, and holding on only adds latency (docs/PERFORMANCE.md, item 17).
 const GROWTH: usize = 2;
 
 /// A repository message made of jobs that waited together; answers one outcome per job, in
@@ -325,8 +318,8 @@ impl Batch for LoadBatch {
     type Job = i64;
     type Output = CurrentUser;
     const NAME: &'static str = "read";
-    // A batch costs a round trip to the database and two thread hand-offs whatever its size;
-    // PostgreSQL spent ~55 µs per request on batches of ~2 at 16 × 4, ~13 µs with this wait.
+    // A batch costs a round trip and two thread hand-offs whatever its size
+    // (docs/PERFORMANCE.md, item 7).
     const LINGER: Option<Duration> = Some(Duration::from_millis(1));
     const FAULT_SITE: FaultSite = FaultSite::Reads;
     fn of(jobs: Vec<i64>) -> Self {

@@ -1,4 +1,4 @@
-//! The password hasher: Argon2id costs ~18 ms per hash (argon2 crate defaults, measured on 2 cores), so it runs on its own
+//! The password hasher: Argon2id costs ~18 ms per hash, so it runs on its own
 //! `SyncArbiter` threads, never on the threads that drive MQTT or the database. Its thread
 //! count bounds password work, and each thread rests after a hash as its budget says
 //! (password_budget.rs), so a login flood cannot take more than that.

@@ -1,8 +1,6 @@
-//! The budget of password work. Argon2id costs ~18 ms of CPU per hash (argon2 crate defaults, measured on 2 cores), and on
-//! the 2-vCPU machine of the benchmark any busy thread halves the throughput of the rest of the
-//! pipeline whatever its priority: a spinner at nice 19 or even SCHED_IDLE took `getCurrent`
-//! from ~7,000/s to ~3,500/s, the same as at nice 0 (docs/PERFORMANCE.md, P5). So the service bounds password
-//! work itself, two ways:
+//! The budget of password work. Argon2id costs ~18 ms of CPU per hash, and on a 2-core machine
+//! any busy thread halves the throughput of the rest of the pipeline whatever its priority
+//! (docs/PERFORMANCE.md, item 9). So the service bounds password work itself, two ways:
 //! - a queue bound: logins and password changes beyond `queue` waiting for the hasher are
 //!   answered 503 `Server is busy` at once, before any database work, so a login flood cannot
 //!   fill the global admission bound and turn `getCurrent` away;
