@@ -25,7 +25,7 @@ use super::supervise::{inject, FaultPlan, FaultSite};
 use crate::error::ServiceError;
 use crate::logging::excerpt;
 use crate::mqtt::Subscriptions;
-use crate::protocol::topic::{classify, parse_response_topic, RequestTopic};
+use crate::protocol::accept::{accept, check_action, Publish, Refusal};
 use crate::protocol::{decode, Answer, DecodeFailure, Origin};
 
 /// Reconnect schedule (docs/OPERATIONS.md, "Broker restarts"): the first attempt this soon
@@ -203,56 +203,39 @@ impl IngestActor {
         }));
     }
 
-    /// Works out where a message came from and where its answer may go; `None` for messages
-    /// that must not be executed or cannot be answered (counted and logged).
+    /// Where a message came from and where its answer may go (`protocol::accept`); `None`
+    /// for messages that must not be executed or cannot be answered, counted and logged.
     fn origin_of(&mut self, msg: &Message) -> Option<Origin> {
+        let props = msg.properties();
+        let response_topic = props.get_string(PropertyCode::ResponseTopic);
+        let correlation = props.get_binary(PropertyCode::CorrelationData);
+        let publish = Publish {
+            topic: msg.topic(),
+            retained: msg.retained(),
+            response_topic: response_topic.as_deref(),
+            correlation: correlation.as_deref(),
+        };
+        accept(&publish)
+            .map_err(|refusal| self.refused(&refusal, &publish, ""))
+            .ok()
+    }
+
+    /// Counts and logs (rate-limited) a refused message.
+    fn refused(&mut self, refusal: &Refusal, publish: &Publish<'_>, action: &str) {
         let admission = &self.settings.admission;
-        if msg.retained() {
-            // Every resubscribe replays retained messages; executing them would repeat requests.
-            admission.retained_ignored.fetch_add(1, Ordering::Relaxed);
-            let topic = excerpt(msg.topic());
-            self.warnings
-                .warn(|| format!("ignored a retained request on '{topic}'"));
-            return None;
-        }
-        match classify(msg.topic()) {
-            Some(RequestTopic::Verified(client_id)) => Some(Origin::Verified { client_id }),
-            Some(RequestTopic::Open) => {
-                let props = msg.properties();
-                let Some(topic) = props.get_string(PropertyCode::ResponseTopic) else {
-                    admission.unanswerable.fetch_add(1, Ordering::Relaxed);
-                    self.warnings.warn(|| {
-                        "dropped a request on 'dh/request' without a Response Topic".to_string()
-                    });
-                    return None;
-                };
-                let Some((response_topic, response_action)) = parse_response_topic(&topic) else {
-                    admission
-                        .refused_response_topic
-                        .fetch_add(1, Ordering::Relaxed);
-                    let topic = excerpt(&topic);
-                    self.warnings.warn(|| {
-                        format!("refused a request whose Response Topic '{topic}' is outside dh/response/{{action}}@{{id}}")
-                    });
-                    return None;
-                };
-                let correlation = props
-                    .get_binary(PropertyCode::CorrelationData)
-                    .map(|b| b.to_vec());
-                Some(Origin::Open {
-                    response_topic,
-                    response_action,
-                    correlation,
-                })
+        let counter = match refusal {
+            Refusal::Retained => Some(&admission.retained_ignored),
+            Refusal::Unanswerable => Some(&admission.unanswerable),
+            Refusal::ForeignResponseTopic | Refusal::ActionMismatch => {
+                Some(&admission.refused_response_topic)
             }
-            None => {
-                let topic = excerpt(msg.topic());
-                self.warnings.warn(|| {
-                    format!("ignored a message on '{topic}': not a request topic, or a client id that cannot form a safe answer topic")
-                });
-                None
-            }
+            Refusal::NotARequest => None,
+        };
+        if let Some(counter) = counter {
+            counter.fetch_add(1, Ordering::Relaxed);
         }
+        let line = refusal.describe(publish, action);
+        self.warnings.warn(|| line);
     }
 
     fn on_message(&mut self, msg: &Message) {
@@ -262,25 +245,22 @@ impl IngestActor {
         inject(&self.settings.faults, FaultSite::Ingest);
         let qos = msg.qos() as i32;
         let decoded = decode(msg.payload(), self.settings.max_payload_bytes);
-        if let Origin::Open {
-            response_action, ..
-        } = &origin
-        {
-            let action = match &decoded {
-                Ok(req) => req.action.name(),
-                Err(failure) => failure.raw_action.as_str(),
+        let action = match &decoded {
+            Ok(req) => req.action.name(),
+            Err(failure) => failure.raw_action.as_str(),
+        };
+        if let Err(refusal) = check_action(&origin, action) {
+            let props = msg.properties();
+            let response_topic = props.get_string(PropertyCode::ResponseTopic);
+            let publish = Publish {
+                topic: msg.topic(),
+                retained: false,
+                response_topic: response_topic.as_deref(),
+                correlation: None,
             };
-            if action != response_action {
-                self.settings
-                    .admission
-                    .refused_response_topic
-                    .fetch_add(1, Ordering::Relaxed);
-                let action = excerpt(action);
-                self.warnings.warn(|| {
-                    format!("refused an MQTT 5 request: its Response Topic names '{response_action}', its payload '{action}'")
-                });
-                return;
-            }
+            let action = action.to_string();
+            self.refused(&refusal, &publish, &action);
+            return;
         }
         let request = match decoded {
             Ok(request) => request,

@@ -1,6 +1,7 @@
 //! The wire contract of docs/PROTOCOL.md as plain functions over plain types: topics, request
 //! decoding, answers. Nothing here touches a broker, a database or an actor.
 
+pub mod accept;
 pub mod action;
 pub mod invariants;
 pub mod login;
