@@ -38,46 +38,8 @@ pub async fn run(
     faults: FaultPlan,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
-    let keys = Arc::new(config.jwt_keys()?);
-    let pool = DbPool::open(&config.database, config.db_pool_size, config.db_timeout)?;
     let admission = Admission::new(config.max_in_flight);
-
-    let lanes = LaneCounts::for_database(&config.database, config.db_pool_size);
-    let new_repo = {
-        let (pool, faults, max) = (pool.clone(), faults.clone(), config.max_login_attempts);
-        move || RepoActor::new(pool.clone(), max, faults.clone())
-    };
-    let repo = RepoLanes::start(lanes.other, &admission, new_repo.clone());
-    let read_lanes = RepoLanes::start(lanes.reads, &admission, new_repo.clone());
-    let write_lanes = RepoLanes::start(lanes.writes, &admission, new_repo);
-    let hasher = {
-        let (scheme, faults) = (config.password_hash, faults.clone());
-        // Half the cores: Argon2 is pure CPU, and a login flood on every core would starve
-        // every other request (P5 in docs/PERFORMANCE.md).
-        let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let threads = (cores / 2).max(1);
-        let budget = PasswordBudget::new(
-            config.password_queue,
-            config.password_cpu_percent,
-            Arc::clone(&admission),
-        );
-        let work = Arc::clone(&budget);
-        let hasher = SyncArbiter::start(threads, move || {
-            HasherActor::new(scheme, Arc::clone(&work), faults.clone())
-        });
-        PasswordWork::new(hasher, budget)
-    };
-    let auth = {
-        let faults = faults.clone();
-        Supervisor::start(move |_| AuthActor::new(keys, faults))
-    };
-    let updates = Batcher::<UpdateBatch>::start(&write_lanes, &admission, &faults);
-    let reads = Batcher::<LoadBatch>::start(&read_lanes, &admission, &faults);
-    let policy = TokenPolicy {
-        access_lifetime_ms: config.access_lifetime_ms,
-        refresh_lifetime_ms: config.refresh_lifetime_ms,
-        upgrade_legacy_hashes: config.password_hash == HashScheme::Argon2id,
-    };
+    let (shared, all_lanes) = start_actors(&config, &faults, &admission)?;
     let subscriptions = mqtt::request_subscriptions(&config);
     let mut clients = Vec::new();
     let mut extra = Vec::new();
@@ -96,16 +58,6 @@ pub async fn run(
             let (client, faults) = (client.clone(), faults.clone());
             Supervisor::start(move |_| PublisherActor::new(client, faults))
         };
-        let peers = Peers {
-            reads: reads.clone(),
-            updates: updates.clone(),
-            policy,
-            auth: auth.clone(),
-            repo: repo.clone(),
-            hasher: hasher.clone(),
-            publisher,
-            admission: Arc::clone(&admission),
-        };
         let settings = IngestSettings {
             client: client.clone(),
             events: Box::new(events),
@@ -116,7 +68,7 @@ pub async fn run(
             broker_url: config.broker_url.clone(),
             max_payload_bytes: config.max_payload_bytes,
             admission: Arc::clone(&admission),
-            peers,
+            peers: shared.peers(publisher),
             faults: faults.clone(),
         };
         ingests.push(Supervisor::start(move |_| IngestActor::new(settings)));
@@ -136,12 +88,94 @@ pub async fn run(
     }
     drain(&admission, &clients, config.drain_timeout).await;
     futures::future::join_all(clients.iter().map(disconnect)).await;
-    for lanes in [&repo, &read_lanes, &write_lanes] {
+    for lanes in &all_lanes {
         lanes.stop();
     }
     drop(ingests);
     log::info!(target: "dh::service", "stopped; {}", admission.summary());
     Ok(())
+}
+
+/// The actors every broker connection shares.
+struct SharedActors {
+    policy: TokenPolicy,
+    auth: actix::Addr<AuthActor>,
+    repo: RepoLanes,
+    hasher: PasswordWork,
+    reads: actix::Addr<Batcher<LoadBatch>>,
+    updates: actix::Addr<Batcher<UpdateBatch>>,
+    admission: Arc<Admission>,
+}
+
+impl SharedActors {
+    /// The peers of a request on the connection whose publisher is `publisher`.
+    fn peers(&self, publisher: actix::Addr<PublisherActor>) -> Peers {
+        Peers {
+            policy: self.policy,
+            auth: self.auth.clone(),
+            repo: self.repo.clone(),
+            hasher: self.hasher.clone(),
+            reads: self.reads.clone(),
+            updates: self.updates.clone(),
+            publisher,
+            admission: Arc::clone(&self.admission),
+        }
+    }
+}
+
+/// Starts every actor but the per-connection ones, each under its own supervision; returns
+/// them and the repository lanes to stop at shutdown.
+fn start_actors(
+    config: &Config,
+    faults: &FaultPlan,
+    admission: &Arc<Admission>,
+) -> anyhow::Result<(SharedActors, [RepoLanes; 3])> {
+    let keys = Arc::new(config.jwt_keys()?);
+    let pool = DbPool::open(&config.database, config.db_pool_size, config.db_timeout)?;
+    let lanes = LaneCounts::for_database(&config.database, config.db_pool_size);
+    let new_repo = {
+        let (pool, faults, max) = (pool.clone(), faults.clone(), config.max_login_attempts);
+        move || RepoActor::new(pool.clone(), max, faults.clone())
+    };
+    let repo = RepoLanes::start(lanes.other, admission, new_repo.clone());
+    let read_lanes = RepoLanes::start(lanes.reads, admission, new_repo.clone());
+    let write_lanes = RepoLanes::start(lanes.writes, admission, new_repo);
+    let auth = {
+        let faults = faults.clone();
+        Supervisor::start(move |_| AuthActor::new(keys, faults))
+    };
+    let shared = SharedActors {
+        policy: TokenPolicy {
+            access_lifetime_ms: config.access_lifetime_ms,
+            refresh_lifetime_ms: config.refresh_lifetime_ms,
+            upgrade_legacy_hashes: config.password_hash == HashScheme::Argon2id,
+        },
+        auth,
+        repo: repo.clone(),
+        hasher: start_hasher(config, faults, admission),
+        reads: Batcher::<LoadBatch>::start(&read_lanes, admission, faults),
+        updates: Batcher::<UpdateBatch>::start(&write_lanes, admission, faults),
+        admission: Arc::clone(admission),
+    };
+    Ok((shared, [repo, read_lanes, write_lanes]))
+}
+
+/// The password hasher on half the cores: Argon2 is pure CPU, and a login flood on every
+/// core would starve every other request (P5 in docs/PERFORMANCE.md).
+fn start_hasher(config: &Config, faults: &FaultPlan, admission: &Arc<Admission>) -> PasswordWork {
+    let (scheme, faults) = (config.password_hash, faults.clone());
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let threads = (cores / 2).max(1);
+    let budget = PasswordBudget::new(
+        config.password_queue,
+        config.password_cpu_percent,
+        Arc::clone(admission),
+    );
+    let work = Arc::clone(&budget);
+    let hasher = SyncArbiter::start(threads, move || {
+        HasherActor::new(scheme, Arc::clone(&work), faults.clone())
+    });
+    PasswordWork::new(hasher, budget)
 }
 
 /// How the pool's size is split into repository lanes (threads).

@@ -92,6 +92,63 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<Report> {
         ledger: Mutex::new(Ledger::new()?),
         waiters: Arc::new(Mutex::new(HashMap::new())),
     });
+    let (clients, readers) = connect_clients(cfg, &shared).await?;
+    let start = Instant::now();
+    let start_epoch_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
+    if cfg.timeline.is_some() {
+        shared.lock().track_seconds(start);
+    }
+    let progress = cfg
+        .progress
+        .then(|| tokio::spawn(progress_line(Arc::clone(&shared), start)));
+    let clients = Arc::new(clients);
+    send_all(cfg, &clients, &shared, start).await;
+    // Let the last answers arrive.
+    let drain_until = Instant::now() + cfg.timeout;
+    while shared.lock().pending() > 0 && Instant::now() < drain_until {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await; // late duplicates still count
+    if let Some(p) = progress {
+        p.abort();
+        eprintln!();
+    }
+    for (client, _) in clients.iter() {
+        let _ = client.disconnect(None).await;
+    }
+    for r in readers {
+        r.abort();
+    }
+    let dropped_after = match &cfg.monitor {
+        Some(m) => dropped_messages(m).await,
+        None => None,
+    };
+    let ledger = shared.lock();
+    write_files(cfg, &ledger, start, start_epoch_ms)?;
+    // A burst has no measured window: its throughput is over the time to the last answer.
+    let measured = match cfg.pace {
+        Pace::Burst { .. } => ledger.max_latency(),
+        _ => cfg.duration,
+    };
+    Ok(Report::new(
+        cfg,
+        &ledger,
+        measured,
+        dropped_before,
+        dropped_after,
+    ))
+}
+
+type Clients = Vec<(AsyncClient, String)>;
+
+/// Connects every load client and starts the tasks that read its answers (and, for
+/// resilient clients, reconnect it).
+async fn connect_clients(
+    cfg: &LoadConfig,
+    shared: &Arc<Shared>,
+) -> anyhow::Result<(Clients, Vec<tokio::task::JoinHandle<()>>)> {
     let mut clients = Vec::new();
     let mut readers = Vec::new();
     for i in 0..cfg.clients {
@@ -100,14 +157,10 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<Report> {
             login: format!("{}{:02}", cfg.client_prefix, cfg.first_client + i),
             password: cfg.client_password.clone(),
         };
-        let (client, stream) = connect_with(
-            &account,
-            &answer_topics(&account.login),
-            cfg.qos.min(1),
-            cfg.resilient,
-        )
-        .await?;
-        let shared = Arc::clone(&shared);
+        let topics = answer_topics(&account.login);
+        let (client, stream) =
+            connect_with(&account, &topics, cfg.qos.min(1), cfg.resilient).await?;
+        let shared = Arc::clone(shared);
         readers.push(tokio::spawn(async move {
             // `None` marks a lost connection; a resilient connection comes back.
             while let Ok(msg) = stream.recv().await {
@@ -131,26 +184,20 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<Report> {
         }
         clients.push((client, account.login));
     }
-    let start = Instant::now();
-    let start_epoch_ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_millis());
-    if cfg.timeline.is_some() {
-        shared.lock().track_seconds(start);
-    }
+    Ok((clients, readers))
+}
+
+/// Sends the scenario's requests at its pace.
+async fn send_all(cfg: &LoadConfig, clients: &Arc<Clients>, shared: &Arc<Shared>, start: Instant) {
     let measure_from = start + cfg.warmup;
     let end = measure_from + cfg.duration;
-    let progress = cfg
-        .progress
-        .then(|| tokio::spawn(progress_line(Arc::clone(&shared), start)));
-    let clients = Arc::new(clients);
     match cfg.pace {
         Pace::Closed { in_flight } => {
             let mut loops = Vec::new();
             for c in 0..clients.len() {
                 for _ in 0..in_flight {
                     let (clients, shared, cfg) =
-                        (Arc::clone(&clients), Arc::clone(&shared), cfg.clone());
+                        (Arc::clone(clients), Arc::clone(shared), cfg.clone());
                     loops.push(tokio::spawn(async move {
                         closed_loop(&clients, c, &shared, &cfg, measure_from, end).await;
                     }));
@@ -161,7 +208,7 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<Report> {
             }
         }
         Pace::Open { rate } => {
-            open_loop(&clients, &shared, cfg, rate, start, measure_from, end).await
+            open_loop(clients, shared, cfg, rate, start, measure_from, end).await
         }
         Pace::Burst { count } => {
             for _ in 0..count {
@@ -172,27 +219,15 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<Report> {
             }
         }
     }
-    // Let the last answers arrive.
-    let drain_until = Instant::now() + cfg.timeout;
-    while shared.lock().pending() > 0 && Instant::now() < drain_until {
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(200)).await; // late duplicates still count
-    if let Some(p) = progress {
-        p.abort();
-        eprintln!();
-    }
-    for (client, _) in clients.iter() {
-        let _ = client.disconnect(None).await;
-    }
-    for r in readers {
-        r.abort();
-    }
-    let dropped_after = match &cfg.monitor {
-        Some(m) => dropped_messages(m).await,
-        None => None,
-    };
-    let ledger = shared.lock();
+}
+
+/// Writes the run's seconds and outcomes files, where asked for.
+fn write_files(
+    cfg: &LoadConfig,
+    ledger: &Ledger,
+    start: Instant,
+    start_epoch_ms: u128,
+) -> std::io::Result<()> {
     if let (Some(path), Some(timeline)) = (&cfg.timeline, ledger.timeline()) {
         let mut file = std::io::BufWriter::new(std::fs::File::create(path)?);
         write_csv(&mut file, &timeline.stats())?;
@@ -203,18 +238,7 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<Report> {
         ledger.write_outcomes(&mut file, start, start_epoch_ms)?;
         file.flush()?;
     }
-    // A burst has no measured window: its throughput is over the time to the last answer.
-    let measured = match cfg.pace {
-        Pace::Burst { .. } => ledger.max_latency(),
-        _ => cfg.duration,
-    };
-    Ok(Report::new(
-        cfg,
-        &ledger,
-        measured,
-        dropped_before,
-        dropped_after,
-    ))
+    Ok(())
 }
 
 fn settle(shared: &Shared, msg: &Message) {
