@@ -11,10 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/lib.sh
 
-require_cargo
-install_packages "${BUILD_PACKAGES[@]}" mosquitto mosquitto-clients postgresql openssl
-echo "==> building (release)"
-cargo build --release --locked --quiet
+build_for_measuring
 BIN="$PWD/target/release"
 DIR="$PWD/run-bench"
 OUT="${DH_BENCH_OUT:-$PWD/bench/results}"

@@ -12,10 +12,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/lib.sh
 
-require_cargo
-install_packages "${BUILD_PACKAGES[@]}" mosquitto mosquitto-clients postgresql openssl
-echo "==> building (release)"
-cargo build --release --locked --quiet
+build_for_measuring
 BIN="$PWD/target/release"
 DIR="$PWD/run-faults"
 OUT="${DH_FAULTS_OUT:-$PWD/docs/faults}"

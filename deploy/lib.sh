@@ -33,6 +33,14 @@ require_cargo() {
     fi
 }
 
+# For bench.sh and faults.sh: the packages a measuring run needs and a release build.
+build_for_measuring() {
+    require_cargo
+    install_packages "${BUILD_PACKAGES[@]}" mosquitto mosquitto-clients postgresql openssl
+    echo "==> building (release)"
+    cargo build --release --locked --quiet
+}
+
 # Makes sure the local PostgreSQL accepts connections on 127.0.0.1:5432.
 ensure_postgres() {
     if pg_isready -q -h 127.0.0.1 -p 5432; then
