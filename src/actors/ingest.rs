@@ -234,8 +234,7 @@ impl IngestActor {
         if let Some(counter) = counter {
             counter.fetch_add(1, Ordering::Relaxed);
         }
-        let line = refusal.describe(publish, action);
-        self.warnings.warn(|| line);
+        self.warnings.warn(|| refusal.describe(publish, action));
     }
 
     fn on_message(&mut self, msg: &Message) {

@@ -18,7 +18,8 @@ use super::password_work::PasswordWork;
 use super::publisher::PublisherActor;
 use crate::error::ServiceError;
 use crate::handlers::{self, TokenPolicy};
-use crate::protocol::{Answer, Origin, Outgoing, Request};
+use crate::protocol::topic::ResponseTopic;
+use crate::protocol::{Answer, Origin, Request};
 
 /// The actors a request may visit.
 #[derive(Clone)]
@@ -60,13 +61,14 @@ pub async fn serve(peers: &Peers, origin: Origin, qos: i32, request: Request) {
 /// Publishes an answer and waits for the broker to take it. If the publisher fails on this
 /// answer, a 500 is published in its place so the client is never left waiting in silence.
 ///
-/// The rare paths (a 500 in place of the answer, delivery retries) are boxed futures of their
-/// own: every request's task carries this future, and its size is copied whenever the task is
-/// spawned and moved (callgrind showed the copies among the largest costs of a request).
+/// The rare path (a 500 in place of the answer) is a boxed future of its own: every request's
+/// task carries this future, and its size is copied whenever the task is spawned and moved
+/// (callgrind showed the copies among the largest costs of a request).
 pub async fn deliver(peers: &Peers, origin: &Origin, qos: i32, answer: Answer) {
     let out = answer.address(origin, qos);
-    match ask(&peers.publisher, Publish(out.clone())).await {
-        Ok(delivery) => await_delivery(peers, out, delivery).await,
+    let topic = out.topic.clone();
+    match ask(&peers.publisher, Publish(out)).await {
+        Ok(delivery) => await_delivery(peers, topic, delivery).await,
         Err(_) => Box::pin(deliver_internal_error(peers, origin, qos, answer)).await,
     }
 }
@@ -78,19 +80,20 @@ async fn deliver_internal_error(peers: &Peers, origin: &Origin, qos: i32, answer
         ..answer
     };
     let out = failed.address(origin, qos);
-    match ask(&peers.publisher, Publish(out.clone())).await {
-        Ok(delivery) => await_delivery(peers, out, delivery).await,
+    let topic = out.topic.clone();
+    match ask(&peers.publisher, Publish(out)).await {
+        Ok(delivery) => await_delivery(peers, topic, delivery).await,
         Err(_) => {
-            log::error!(target: "dh::pipeline", "answer on '{}' could not be published", out.topic)
+            log::error!(target: "dh::pipeline", "answer on '{topic}' could not be published")
         }
     }
 }
 
-async fn await_delivery(peers: &Peers, out: Outgoing, delivery: Delivery) {
+async fn await_delivery(peers: &Peers, topic: ResponseTopic, delivery: Delivery) {
     if let Err(error) = delivery.outcome().await {
         // Not published again: the broker refused it, or it was dropped with a clean session
         // after the broker kept refusing it; a retry would only be refused again.
         peers.admission.undelivered.fetch_add(1, Ordering::Relaxed);
-        log::error!(target: "dh::pipeline", "answer on '{}' not delivered, dropped: {error}", out.topic);
+        log::error!(target: "dh::pipeline", "answer on '{topic}' not delivered, dropped: {error}");
     }
 }
