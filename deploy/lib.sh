@@ -28,7 +28,7 @@ install_packages() {
 
 require_cargo() {
     if ! command -v cargo >/dev/null 2>&1; then
-        echo "error: Rust is required (cargo 1.85 or newer on PATH); Debian's own rustc is too old." >&2
+        echo "error: Rust is required (cargo 1.89 or newer on PATH); Debian's own rustc is too old." >&2
         exit 1
     fi
 }

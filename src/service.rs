@@ -38,6 +38,8 @@ pub async fn run(
     faults: FaultPlan,
     shutdown: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
+    // Held until the service stops: one serving instance per SQLite file.
+    let _instance = crate::db::instance::instance_lock(&config.database)?;
     let admission = Admission::new(config.max_in_flight);
     let (shared, all_lanes) = start_actors(&config, &faults, &admission)?;
     let subscriptions = mqtt::request_subscriptions(&config);

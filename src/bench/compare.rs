@@ -133,7 +133,7 @@ struct Run {
 
 /// Echo first in even rounds, the service first in odd ones.
 fn order(round: usize) -> [Target; 2] {
-    if round % 2 == 0 {
+    if round.is_multiple_of(2) {
         [Target::Echo, Target::Service]
     } else {
         [Target::Service, Target::Echo]

@@ -8,6 +8,7 @@
 //! fails at once with "database is locked" when another writer got there first).
 
 pub mod combine;
+pub mod instance;
 pub mod migrate;
 pub mod model;
 pub mod pool;

@@ -189,3 +189,27 @@ fn database_outage_is_answered_with_503_then_recovers() -> crate::support::TestR
     assert_eq!(recovered["current"]["login"], "alice");
     Ok(())
 }
+
+#[test]
+fn a_second_instance_on_one_sqlite_file_refuses_to_start() -> crate::support::TestResult {
+    let stack = Stack::start(Backend::Sqlite);
+    let mut second = TestService::spawn_with(
+        &stack.broker.url(),
+        &stack.db,
+        &[("DH_CLIENT_ID", "second")],
+    );
+    let status = second.wait_exit();
+    assert!(!status.success(), "the second instance kept running");
+    let log = second.log();
+    assert!(
+        log.contains("another dh-mqtt-plugin serves the SQLite database"),
+        "{log}"
+    );
+    // The first one still serves.
+    let id = stack.db.add_user("alice", "secret1", Role::Client);
+    let answer = stack.client("alice").request(
+        json!({"action": "user/getCurrent", "token": stack.tokens.access(id, Role::Client)}),
+    );
+    assert_eq!(answer["status"], "success");
+    Ok(())
+}

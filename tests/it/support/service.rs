@@ -143,6 +143,14 @@ impl TestService {
         })
     }
 
+    /// Waits for the service to exit by itself.
+    pub fn wait_exit(&mut self) -> ExitStatus {
+        let mut child = self.child.take().unwrap_or_else(|| panic!("not running"));
+        wait_for("the service to exit", Duration::from_secs(20), || {
+            child.try_wait().ok().flatten()
+        })
+    }
+
     /// Starts the service again with the same settings and log, without waiting.
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "still running");
