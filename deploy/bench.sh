@@ -67,12 +67,7 @@ fi
 
 echo "==> PostgreSQL"
 ensure_postgres
-as_postgres psql -q -v ON_ERROR_STOP=1 -d postgres -c "
-DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dh_bench') THEN
-    CREATE ROLE dh_bench LOGIN PASSWORD 'dh_bench';
-  END IF;
-END \$\$;" -c "DROP DATABASE IF EXISTS dh_bench" -c "CREATE DATABASE dh_bench OWNER dh_bench"
+fresh_postgres_database dh_bench
 prepare_db "postgres://dh_bench:dh_bench@127.0.0.1:5432/dh_bench"
 # Every bench connection logs in as the same user, so the update runs rewrite one row tens of
 # thousands of times. A default server's autovacuum clears the dead versions; where it is off

@@ -42,12 +42,7 @@ export DH_BROKER_URL="tcp://127.0.0.1:$PORT" DH_BROKER_USERNAME=dhplugin RUST_LO
 export JWT_SECRET="$(openssl rand -hex 32)" DH_ACCESS_TOKEN_LIFETIME_SECS=86400
 
 ensure_postgres
-as_postgres psql -q -v ON_ERROR_STOP=1 -d postgres -c "
-DO \$\$ BEGIN
-  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'dh_faults') THEN
-    CREATE ROLE dh_faults LOGIN PASSWORD 'dh_faults';
-  END IF;
-END \$\$;" -c "DROP DATABASE IF EXISTS dh_faults WITH (FORCE)" -c "CREATE DATABASE dh_faults OWNER dh_faults"
+fresh_postgres_database dh_faults
 PROXY_PORT=$(free_port_from 18960)
 echo forward > "$DIR/proxy-mode"
 "$BIN/dh-bench" proxy --listen "$PROXY_PORT" --to 127.0.0.1:5432 --mode-file "$DIR/proxy-mode" &

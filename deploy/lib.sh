@@ -33,6 +33,17 @@ require_cargo() {
     fi
 }
 
+# For bench.sh and faults.sh: a role NAME (password NAME) and a new, empty database NAME it
+# owns, on the local PostgreSQL.
+fresh_postgres_database() {
+    as_postgres psql -q -v ON_ERROR_STOP=1 -d postgres -c "
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$1') THEN
+    CREATE ROLE $1 LOGIN PASSWORD '$1';
+  END IF;
+END \$\$;" -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1 OWNER $1"
+}
+
 # For bench.sh and faults.sh: the packages a measuring run needs and a release build.
 build_for_measuring() {
     require_cargo
