@@ -47,12 +47,45 @@ pub enum ServiceError {
     MissingPayload,
     /// `token/create` for a user id that does not exist.
     UserNotFound(i64),
+    /// A required `userId`, `networkId` or `deviceTypeId` is missing.
+    IdRequired(IdKind),
+    /// `user/insert` without a login.
+    LoginRequired,
+    /// `user/insert` without a role.
+    RoleRequired,
+    /// `user/list` with a `sortField` other than `id` or `login`.
+    InvalidSortField,
+    /// `user/list` with a `sortOrder` other than `ASC` or `DESC`.
+    InvalidSortOrder(String),
+    /// A network id that matches no network.
+    NetworkNotFound(i64),
+    /// A device type id that matches no device type.
+    DeviceTypeNotFound(i64),
+    /// `user/getNetwork` for a network the user is not linked to.
+    UserNetworkNotFound { network: i64, user: i64 },
+    /// `user/getDeviceType` for a device type the user is not linked to.
+    UserDeviceTypeNotFound { device_type: i64, user: i64 },
+    /// `user/delete` of the caller's own user.
+    SelfDelete,
+    /// Assigning device types to a user who may use all of them.
+    AllDeviceTypesAllowed,
     /// The database cannot be reached in time.
     ServiceUnavailable,
     /// The backlog is over its bound; the request was shed with this answer.
     ServerBusy,
     /// Anything else; details are in the log only.
     Internal,
+}
+
+/// Which id a request lacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum IdKind {
+    /// `userId`
+    User,
+    /// `networkId`
+    Network,
+    /// `deviceTypeId`
+    DeviceType,
 }
 
 impl ServiceError {
@@ -67,7 +100,12 @@ impl ServiceError {
             | Self::PasswordPolicy
             | Self::InvalidLogin(_)
             | Self::InvalidLoginRequest
-            | Self::MissingPayload => 400,
+            | Self::MissingPayload
+            | Self::IdRequired(_)
+            | Self::LoginRequired
+            | Self::RoleRequired
+            | Self::InvalidSortField
+            | Self::InvalidSortOrder(_) => 400,
             Self::Unauthorized
             | Self::InvalidCredentials
             | Self::TokenExpired
@@ -77,8 +115,14 @@ impl ServiceError {
             Self::AccessDenied
             | Self::AdminRequired
             | Self::LoginTaken
-            | Self::TargetUserLocked => 403,
-            Self::UserNotFound(_) => 404,
+            | Self::TargetUserLocked
+            | Self::SelfDelete
+            | Self::AllDeviceTypesAllowed => 403,
+            Self::UserNotFound(_)
+            | Self::NetworkNotFound(_)
+            | Self::DeviceTypeNotFound(_)
+            | Self::UserNetworkNotFound { .. }
+            | Self::UserDeviceTypeNotFound { .. } => 404,
             Self::Internal => 500,
             Self::ServiceUnavailable | Self::ServerBusy => 503,
         }
@@ -121,6 +165,37 @@ impl fmt::Display for ServiceError {
             Self::RefreshExpired => f.write_str("Token has expired"),
             Self::MissingPayload => f.write_str("Missing or invalid payload in request"),
             Self::UserNotFound(id) => write!(f, "User with id = {id} not found"),
+            Self::IdRequired(IdKind::User) => f.write_str("User id is wrong or empty"),
+            Self::IdRequired(IdKind::Network) => f.write_str("Network id is wrong or empty"),
+            Self::IdRequired(IdKind::DeviceType) => f.write_str("Device type id is wrong or empty"),
+            Self::LoginRequired => f.write_str("login field cannot be null."),
+            Self::RoleRequired => f.write_str("User role is invalid or empty"),
+            Self::InvalidSortField => {
+                f.write_str("Invalid request parameters: sortField must be 'id' or 'login'")
+            }
+            Self::InvalidSortOrder(given) => {
+                write!(f, "Unparseable sort order : {given} (expected ASC or DESC)")
+            }
+            Self::NetworkNotFound(id) => write!(f, "Network with id = {id} not found"),
+            Self::DeviceTypeNotFound(id) => write!(f, "Device type with id = {id} not found"),
+            Self::UserNetworkNotFound { network, user } => {
+                write!(
+                    f,
+                    "Network with id {network} for user with id {user} was not found"
+                )
+            }
+            Self::UserDeviceTypeNotFound { device_type, user } => {
+                write!(
+                    f,
+                    "Device type with id {device_type} for user with id {user} not found"
+                )
+            }
+            Self::SelfDelete => f.write_str(
+                "You can not delete a user or access key that you use to authenticate this request",
+            ),
+            Self::AllDeviceTypesAllowed => {
+                f.write_str("Cannot assign device type to user with all device types allowed")
+            }
             Self::ServiceUnavailable => f.write_str("Service unavailable"),
             Self::ServerBusy => f.write_str("Server is busy"),
             Self::Internal => f.write_str("Internal server error"),

@@ -5,6 +5,7 @@ use actix::Message;
 
 use crate::auth::jwt::Claims;
 use crate::auth::password::StoredPassword;
+use crate::db::directory::DirectoryOp;
 use crate::db::user_repo::{CurrentUser, UpdateJob};
 use crate::error::ServiceError;
 use crate::handlers::{PasswordUpgrade, Verification};
@@ -139,3 +140,10 @@ pub struct VerifyRefresh {
 #[derive(Debug, Message)]
 #[rtype(result = "Result<Vec<String>, ServiceError>")]
 pub struct Mint(pub Vec<Claims>);
+
+/// Repository: run one user-management operation (its own transaction).
+pub struct RunOp<Op>(pub Op);
+
+impl<Op: DirectoryOp> Message for RunOp<Op> {
+    type Result = Result<Op::Output, ServiceError>;
+}

@@ -6,9 +6,10 @@ use actix::{Actor, Context, Handler, Supervised};
 
 use super::messages::{
     FindLogin, LoadBatch, LoadUser, RecordAuthentication, RecordLoginFailure, RecordLoginSuccess,
-    UpdateBatch,
+    RunOp, UpdateBatch,
 };
 use super::supervise::{guarded, inject, FaultPlan, FaultSite};
+use crate::db::directory::{DirectoryOp, OpError};
 use crate::db::user_repo::{self, CurrentUser, UpdateRejection};
 use crate::db::{DbConn, DbError, DbPool};
 use crate::error::ServiceError;
@@ -185,6 +186,21 @@ impl Handler<RecordLoginSuccess> for RepoActor {
                 }
             }
             Ok(true)
+        })
+    }
+}
+
+impl<Op: DirectoryOp> Handler<RunOp<Op>> for RepoActor {
+    type Result = Result<Op::Output, ServiceError>;
+
+    fn handle(&mut self, msg: RunOp<Op>, ctx: &mut Self::Context) -> Self::Result {
+        guarded(ctx, "repository", || {
+            // A refusal is an answer, not a database failure: it is not logged as one.
+            self.with_conn(Op::WHAT, |c| match msg.0.run(c) {
+                Ok(output) => Ok(Ok(output)),
+                Err(OpError::Refused(refusal)) => Ok(Err(refusal)),
+                Err(OpError::Db(err)) => Err(err),
+            })?
         })
     }
 }

@@ -8,16 +8,19 @@ use super::batcher::submit;
 use super::deadline::DB_DEADLINE;
 use super::messages::{
     Authorize, BindSession, FindLogin, HashPassword, LoadUser, Mint, RecordAuthentication,
-    RecordLoginFailure, RecordLoginSuccess, VerifyPassword, VerifyRefresh,
+    RecordLoginFailure, RecordLoginSuccess, RunOp, VerifyPassword, VerifyRefresh,
 };
 use super::password_work::HasherSlot;
 use super::pipeline::Peers;
 use crate::auth::jwt::Claims;
 use crate::auth::password::StoredPassword;
+use crate::db::directory::DirectoryOp;
 use crate::db::model::UserChanges;
 use crate::db::user_repo::{CurrentUser, UpdateJob};
 use crate::error::ServiceError;
-use crate::handlers::{PasswordSlot, PasswordUpgrade, Services, TokenPolicy, Verification};
+use crate::handlers::{
+    Directory, PasswordSlot, PasswordUpgrade, Services, TokenPolicy, Verification,
+};
 use crate::protocol::Action;
 use crate::secret::Secret;
 
@@ -41,6 +44,17 @@ impl PasswordSlot for HasherSlot {
 
     async fn hash(&self, password: Secret) -> Result<StoredPassword, ServiceError> {
         HasherSlot::hash(self, HashPassword { password }).await
+    }
+}
+
+impl Directory for Peers {
+    async fn run<Op: DirectoryOp>(&self, op: Op) -> Result<Op::Output, ServiceError> {
+        self.repo.ask(RunOp(op)).await
+    }
+
+    async fn hash_password(&self, password: Secret) -> Result<StoredPassword, ServiceError> {
+        let slot = self.hasher.reserve()?;
+        slot.hash(HashPassword { password }).await
     }
 }
 

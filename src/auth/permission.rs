@@ -6,14 +6,22 @@
 pub enum HiveAction {
     /// 0: every action.
     Any = 0,
+    /// 2
+    GetNetwork = 2,
     /// 10
     GetCurrentUser = 10,
     /// 11
     UpdateCurrentUser = 11,
     /// 12
     ManageUser = 12,
+    /// 14
+    ManageNetwork = 14,
     /// 15
     ManageToken = 15,
+    /// 17
+    GetDeviceType = 17,
+    /// 18
+    ManageDeviceType = 18,
 }
 
 /// The CLIENT action set: what an empty `a` list grants and what a client login token carries.

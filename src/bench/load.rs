@@ -65,21 +65,32 @@ fn payload(cfg: &LoadConfig, seq: u64) -> (String, Vec<u8>) {
         Kind::BadLogin => serde_json::json!({"action": "token", "requestId": seq, "login": login,
             "password": format!("wrong-{seq}")})
         .to_string(),
+        Kind::List => format!(
+            r#"{{"action":"user/list","requestId":{seq},"token":"{token}","take":20,"skip":{}}}"#,
+            seq % 50 * 20
+        ),
     };
     let action = match kind {
         Kind::Get => "user/getCurrent",
         Kind::UpdateData | Kind::UpdatePassword => "user/updateCurrent",
         Kind::BadLogin => "token",
+        Kind::List => "user/list",
     };
     (action.to_string(), body.into_bytes())
 }
 
 /// The topics a bench connection reads.
 fn answer_topics(login: &str) -> Vec<String> {
-    ["user/getCurrent", "user/updateCurrent", "token", ""]
-        .iter()
-        .map(|a| format!("dh/response/{a}@{login}"))
-        .collect()
+    [
+        "user/getCurrent",
+        "user/updateCurrent",
+        "token",
+        "user/list",
+        "",
+    ]
+    .iter()
+    .map(|a| format!("dh/response/{a}@{login}"))
+    .collect()
 }
 
 /// Runs a scenario and reports it.

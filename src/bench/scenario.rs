@@ -16,6 +16,8 @@ pub enum Kind {
     UpdatePassword,
     /// `token` with a wrong password (a login flood).
     BadLogin,
+    /// `user/list`: a page of 20 from the first 1,000 users by id (needs ManageUser).
+    List,
 }
 
 /// Weights of the request kinds, drawn in turn.
@@ -34,9 +36,10 @@ impl std::str::FromStr for Mix {
                 "update" => Kind::UpdateData,
                 "password" => Kind::UpdatePassword,
                 "badlogin" => Kind::BadLogin,
+                "list" => Kind::List,
                 other => {
                     return Err(format!(
-                        "unknown request kind '{other}' (get|update|password|badlogin)"
+                        "unknown request kind '{other}' (get|update|password|badlogin|list)"
                     ))
                 }
             };

@@ -36,7 +36,7 @@ enum Cmd {
         /// Send this many requests at once instead (latency from the start).
         #[arg(long, conflicts_with = "rate")]
         burst: Option<u64>,
-        /// Request kinds with weights: get, update, password, badlogin.
+        /// Request kinds with weights: get, update, password, badlogin, list.
         #[arg(long, default_value = "get=1")]
         mix: Mix,
         /// Print the report as JSON.
@@ -76,6 +76,18 @@ enum Cmd {
         /// How long.
         #[arg(long, default_value_t = 3.0)]
         seconds: f64,
+    },
+    /// Adds COUNT users named PREFIX1 … PREFIXn (client role, no password) for listing runs.
+    SeedUsers {
+        /// The database (sqlite://… or postgres://…).
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// How many.
+        #[arg(long)]
+        count: u64,
+        /// Login prefix.
+        #[arg(long, default_value = "seeded")]
+        prefix: String,
     },
     /// A bare responder answering every request with a canned success.
     Echo {
@@ -225,6 +237,11 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             &sqlite,
             Duration::from_secs_f64(seconds),
         )?,
+        Cmd::SeedUsers {
+            database_url,
+            count,
+            prefix,
+        } => dh_mqtt_plugin::bench::faults::seed_users(&database_url, &prefix, count)?,
         Cmd::Echo {
             broker_url,
             username,

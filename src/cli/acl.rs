@@ -18,7 +18,7 @@ pub fn acl_text(service_user: &str, connections: u16) -> String {
     );
     out.push_str(&format!("pattern write {REQUEST_TOPIC}/%c\n"));
     out.push_str(&format!("pattern write {REQUEST_TOPIC}\n"));
-    for action in Action::ALL {
+    for &action in Action::ALL {
         out.push_str(&format!(
             "pattern read {RESPONSE_PREFIX}{}@%c\n",
             action.name()
@@ -53,7 +53,7 @@ mod tests {
     #[test]
     fn lists_one_read_line_per_action_and_the_service_account() {
         let text = acl_text("svc", 1);
-        for action in Action::ALL {
+        for &action in Action::ALL {
             assert!(text.contains(&format!("pattern read dh/response/{}@%c\n", action.name())));
         }
         assert!(text.contains("user svc\ntopic read dh/request/#\n"));

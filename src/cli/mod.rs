@@ -1,6 +1,9 @@
-//! The command line: `serve`, `migrate`, `user …`, `network add`, `token`, `acl`.
+//! The command line: `serve`, `migrate`, `user …`, `network add`, `device-type add`,
+//! `token`, `acl`.
 
 pub mod acl;
+pub mod catalog;
+pub mod direct;
 pub mod token;
 pub mod user;
 
@@ -13,6 +16,7 @@ use crate::config::{Config, SettingsArgs};
 use crate::db::migrate;
 use crate::model::{Role, UserStatus};
 use crate::service;
+use user::LinkAction;
 
 /// Serves the DeviceHive user API over MQTT next to a Mosquitto broker.
 #[derive(Debug, Parser)]
@@ -39,6 +43,9 @@ enum Command {
     /// Manage networks.
     #[command(subcommand)]
     Network(NetworkCommand),
+    /// Manage device types.
+    #[command(subcommand)]
+    DeviceType(DeviceTypeCommand),
     /// Mint an access and refresh token pair for an existing user; prints JSON.
     Token {
         /// The user's login.
@@ -70,8 +77,36 @@ enum UserCommand {
         #[arg(long, value_enum)]
         role: RoleArg,
     },
-    /// List users: id, login, role, status, failed logins, last login.
-    List,
+    /// List users (`user/list`): id, login, role, status, last login.
+    List {
+        /// A LIKE pattern on the login (`%` any run, `_` one character), case-sensitive.
+        #[arg(long)]
+        login_pattern: Option<String>,
+        /// Only users of this role.
+        #[arg(long, value_enum)]
+        role: Option<RoleArg>,
+        /// Only users of this status.
+        #[arg(long, value_enum)]
+        status: Option<StatusArg>,
+        /// At most this many (default 20, at most 1000).
+        #[arg(long)]
+        take: Option<i64>,
+        /// After skipping this many.
+        #[arg(long)]
+        skip: Option<i64>,
+    },
+    /// Print a user with its networks as JSON (`user/get`).
+    Get {
+        /// The user's login.
+        #[arg(long)]
+        login: String,
+    },
+    /// Delete a user and its network and device-type links (`user/delete`).
+    Delete {
+        /// The user's login.
+        #[arg(long)]
+        login: String,
+    },
     /// Set a user's password, read from standard input (or a prompt).
     Passwd {
         /// The user's login.
@@ -87,7 +122,7 @@ enum UserCommand {
         #[arg(value_enum)]
         status: StatusArg,
     },
-    /// Give a user access to a network.
+    /// Give a user access to a network (`user/assignNetwork`).
     AssignNetwork {
         /// The user's login.
         #[arg(long)]
@@ -95,6 +130,58 @@ enum UserCommand {
         /// The network's id or name.
         #[arg(long)]
         network: String,
+    },
+    /// Take a network from a user (`user/unassignNetwork`).
+    UnassignNetwork {
+        /// The user's login.
+        #[arg(long)]
+        login: String,
+        /// The network's id or name.
+        #[arg(long)]
+        network: String,
+    },
+    /// Give a user a device type (`user/assignDeviceType`; needs `disallow-all-device-types`).
+    AssignDeviceType {
+        /// The user's login.
+        #[arg(long)]
+        login: String,
+        /// The device type's id or name.
+        #[arg(long)]
+        device_type: String,
+    },
+    /// Take a device type from a user (`user/unassignDeviceType`).
+    UnassignDeviceType {
+        /// The user's login.
+        #[arg(long)]
+        login: String,
+        /// The device type's id or name.
+        #[arg(long)]
+        device_type: String,
+    },
+    /// Let a user use every device type; removes its device-type links (`user/allowAllDeviceTypes`).
+    AllowAllDeviceTypes {
+        /// The user's login.
+        #[arg(long)]
+        login: String,
+    },
+    /// Limit a user to its linked device types (`user/disallowAllDeviceTypes`).
+    DisallowAllDeviceTypes {
+        /// The user's login.
+        #[arg(long)]
+        login: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum DeviceTypeCommand {
+    /// Create a device type and print its id.
+    Add {
+        /// Unique name.
+        #[arg(long)]
+        name: String,
+        /// Description.
+        #[arg(long)]
+        description: Option<String>,
     },
 }
 
@@ -163,16 +250,54 @@ pub fn run() -> anyhow::Result<()> {
             password,
             role,
         }) => user::add(&config, &login, password, role.into()),
-        Command::User(UserCommand::List) => user::list(&config),
+        Command::User(UserCommand::List {
+            login_pattern,
+            role,
+            status,
+            take,
+            skip,
+        }) => {
+            let args = user::ListArgs {
+                login_pattern,
+                role: role.map(Role::from),
+                status: status.map(UserStatus::from),
+                take,
+                skip,
+            };
+            user::list(&config, &args)
+        }
+        Command::User(UserCommand::Get { login }) => user::get(&config, &login),
+        Command::User(UserCommand::Delete { login }) => user::delete(&config, &login),
         Command::User(UserCommand::Passwd { login }) => user::passwd(&config, &login),
         Command::User(UserCommand::SetStatus { login, status }) => {
             user::set_status(&config, &login, status.into())
         }
         Command::User(UserCommand::AssignNetwork { login, network }) => {
-            user::assign_network(&config, &login, &network)
+            user::link(&config, LinkAction::AssignNetwork, &login, &network)
+        }
+        Command::User(UserCommand::UnassignNetwork { login, network }) => {
+            user::link(&config, LinkAction::UnassignNetwork, &login, &network)
+        }
+        Command::User(UserCommand::AssignDeviceType { login, device_type }) => {
+            user::link(&config, LinkAction::AssignDeviceType, &login, &device_type)
+        }
+        Command::User(UserCommand::UnassignDeviceType { login, device_type }) => user::link(
+            &config,
+            LinkAction::UnassignDeviceType,
+            &login,
+            &device_type,
+        ),
+        Command::User(UserCommand::AllowAllDeviceTypes { login }) => {
+            user::all_device_types(&config, &login, true)
+        }
+        Command::User(UserCommand::DisallowAllDeviceTypes { login }) => {
+            user::all_device_types(&config, &login, false)
         }
         Command::Network(NetworkCommand::Add { name, description }) => {
-            user::add_network(&config, &name, description.as_deref())
+            catalog::add_network(&config, &name, description.as_deref())
+        }
+        Command::DeviceType(DeviceTypeCommand::Add { name, description }) => {
+            catalog::add_device_type(&config, &name, description.as_deref())
         }
         Command::Token { login } => token::print_pair(&config, &login),
         Command::Acl { .. } => Ok(()),

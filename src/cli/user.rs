@@ -1,15 +1,18 @@
-//! Operator commands on accounts and networks: `user add|list|passwd|set-status|assign-network`
-//! and `network add`. Passwords come from a prompt or standard input, never from the logs.
+//! Operator commands on accounts: each runs the MQTT action of the same name through
+//! [`Direct`] (`user add` is `user/insert`, `user list` is `user/list`, …), so the results
+//! and refusals are the ones a client gets. Users are named by login here and by id on the
+//! wire. Passwords come from a prompt or standard input, never from the logs.
 
 use std::io::{BufRead, IsTerminal};
 
 use anyhow::{bail, Context};
+use serde_json::{json, Map, Value};
 
-use crate::auth::password::{hash, StoredPassword};
+use super::direct::Direct;
 use crate::config::Config;
-use crate::db::model::{NewUser, UserRow};
-use crate::db::{user_repo, DbConn, DbPool};
-use crate::model::{check_login, check_password_policy, Role, UserStatus};
+use crate::db::user_repo;
+use crate::model::{Role, UserStatus};
+use crate::protocol::Action;
 
 /// Reads a password from a prompt (terminal) or the first line of standard input.
 pub fn read_password() -> anyhow::Result<String> {
@@ -24,24 +27,15 @@ pub fn read_password() -> anyhow::Result<String> {
     Ok(line.trim_end_matches(['\r', '\n']).to_string())
 }
 
-fn connect(config: &Config) -> anyhow::Result<DbConn> {
-    let pool = DbPool::open(&config.database, 1, config.db_timeout)?;
-    Ok(pool.get()?)
-}
-
-fn new_password(config: &Config, given: Option<String>) -> anyhow::Result<StoredPassword> {
-    let password = match given {
-        Some(p) => p,
-        None => read_password()?,
-    };
-    if !check_password_policy(&password) {
-        bail!("the password must have 6 to 128 symbols and no line breaks");
-    }
-    Ok(hash(&password, config.password_hash)?)
-}
-
-fn user_by_login(conn: &mut DbConn, login: &str) -> anyhow::Result<UserRow> {
-    user_repo::find_by_login(conn, login)?.with_context(|| format!("no user with login '{login}'"))
+/// The id of the user `login` (`user/list` with an exact login).
+fn id_of(direct: &Direct, login: &str) -> anyhow::Result<i64> {
+    let found = direct.call(Action::ListUsers, json!({"login": login, "take": 1}))?;
+    found
+        .get("users")
+        .and_then(|users| users.get(0))
+        .and_then(|user| user.get("id"))
+        .and_then(Value::as_i64)
+        .with_context(|| format!("no user with login '{login}'"))
 }
 
 /// Creates a user and prints its id.
@@ -51,85 +45,179 @@ pub fn add(
     password: Option<String>,
     role: Role,
 ) -> anyhow::Result<()> {
-    check_login(login).map_err(|e| anyhow::anyhow!("login '{login}': {e}"))?;
-    let stored = new_password(config, password)?;
-    let mut conn = connect(config)?;
-    if user_repo::find_by_login(&mut conn, login)?.is_some() {
-        bail!("a user with login '{login}' already exists");
-    }
-    let id = user_repo::insert_user(&mut conn, &NewUser::active(login, stored, role))?;
+    let password = match password {
+        Some(p) => p,
+        None => read_password()?,
+    };
+    let direct = Direct::open(config)?;
+    let user = json!({"login": login, "role": role.ordinal(), "password": password});
+    let created = direct.call(Action::InsertUser, json!({ "user": user }))?;
+    let id = created
+        .get("user")
+        .and_then(|u| u.get("id"))
+        .and_then(Value::as_i64)
+        .context("user/insert answered no id")?;
     println!("{id}");
     log::info!(target: "dh::cli", "created user '{login}' (id {id}, {role:?})");
     Ok(())
 }
 
-/// Prints every user.
-pub fn list(config: &Config) -> anyhow::Result<()> {
-    let mut conn = connect(config)?;
+/// The filters and page of `user list`.
+#[derive(Debug, Default)]
+pub struct ListArgs {
+    /// `loginPattern`
+    pub login_pattern: Option<String>,
+    /// `role`
+    pub role: Option<Role>,
+    /// `status`
+    pub status: Option<UserStatus>,
+    /// `take`
+    pub take: Option<i64>,
+    /// `skip`
+    pub skip: Option<i64>,
+}
+
+/// Prints one page of users: id, login, role, status, last login.
+pub fn list(config: &Config, args: &ListArgs) -> anyhow::Result<()> {
+    let direct = Direct::open(config)?;
+    let mut request = Map::new();
+    let mut put = |key: &str, value: Option<Value>| {
+        if let Some(value) = value {
+            request.insert(key.to_string(), value);
+        }
+    };
+    put("loginPattern", args.login_pattern.clone().map(Value::from));
+    put("role", args.role.map(|r| r.ordinal().into()));
+    put("status", args.status.map(|s| s.ordinal().into()));
+    put("take", args.take.map(Value::from));
+    put("skip", args.skip.map(Value::from));
+    let page = direct.call(Action::ListUsers, Value::Object(request))?;
     println!(
-        "{:>6}  {:<24} {:<6} {:<8} {:>6}  last login (UTC)",
-        "id", "login", "role", "status", "failed"
+        "{:>6}  {:<24} {:<6} {:<8}  last login (UTC)",
+        "id", "login", "role", "status"
     );
-    for u in user_repo::list_users(&mut conn)? {
-        let role = match Role::from_ordinal(u.role.into()) {
+    let users = page.get("users").and_then(Value::as_array);
+    for u in users.into_iter().flatten() {
+        let number = |key: &str| u.get(key).and_then(Value::as_i64);
+        let role = match number("role").and_then(Role::from_ordinal) {
             Some(Role::Admin) => "admin",
             Some(Role::Client) => "client",
             None => "?",
         };
-        let status = match UserStatus::from_ordinal(u.status.into()) {
+        let status = match number("status").and_then(UserStatus::from_ordinal) {
             Some(UserStatus::Active) => "active",
             Some(UserStatus::LockedOut) => "locked",
             Some(UserStatus::Disabled) => "disabled",
             None => "?",
         };
-        let last = u.last_login.map_or("-".to_string(), |t| {
-            t.format("%Y-%m-%d %H:%M:%S").to_string()
-        });
+        let last = u.get("lastLogin").and_then(Value::as_str).unwrap_or("-");
         println!(
-            "{:>6}  {:<24} {:<6} {:<8} {:>6}  {last}",
-            u.id, u.login, role, status, u.login_attempts
+            "{:>6}  {:<24} {:<6} {:<8}  {last}",
+            number("id").unwrap_or_default(),
+            u.get("login").and_then(Value::as_str).unwrap_or_default(),
+            role,
+            status
         );
     }
     Ok(())
 }
 
+/// Prints a user with its networks as `user/get` answers it.
+pub fn get(config: &Config, login: &str) -> anyhow::Result<()> {
+    let direct = Direct::open(config)?;
+    let id = id_of(&direct, login)?;
+    let found = direct.call(Action::GetUser, json!({ "userId": id }))?;
+    println!("{}", found.get("user").cloned().unwrap_or_default());
+    Ok(())
+}
+
 /// Sets a user's password.
 pub fn passwd(config: &Config, login: &str) -> anyhow::Result<()> {
-    let mut conn = connect(config)?;
-    let user = user_by_login(&mut conn, login)?;
-    let stored = new_password(config, None)?;
-    user_repo::set_password(&mut conn, user.id, &stored)?;
+    let direct = Direct::open(config)?;
+    let id = id_of(&direct, login)?;
+    let password = read_password()?;
+    if password.is_empty() {
+        bail!("Password can contain only from 6 to 128 symbols!");
+    }
+    let user = json!({ "password": password });
+    direct.call(Action::UpdateUser, json!({"userId": id, "user": user}))?;
     log::info!(target: "dh::cli", "password of '{login}' changed");
     Ok(())
 }
 
-/// Sets a user's status (and clears the failed-login counter).
+/// Sets a user's status; ACTIVE also clears the failed-login counter.
 pub fn set_status(config: &Config, login: &str, status: UserStatus) -> anyhow::Result<()> {
-    let mut conn = connect(config)?;
-    let user = user_by_login(&mut conn, login)?;
-    user_repo::set_status(&mut conn, user.id, status)?;
+    let direct = Direct::open(config)?;
+    let id = id_of(&direct, login)?;
+    let user = json!({ "status": status.ordinal() });
+    direct.call(Action::UpdateUser, json!({"userId": id, "user": user}))?;
     log::info!(target: "dh::cli", "status of '{login}' set to {status:?}");
     Ok(())
 }
 
-/// Links a user to a network given by id or name.
-pub fn assign_network(config: &Config, login: &str, network: &str) -> anyhow::Result<()> {
-    let mut conn = connect(config)?;
-    let user = user_by_login(&mut conn, login)?;
-    let net = user_repo::find_network(&mut conn, network)?
-        .with_context(|| format!("no network with id or name '{network}'"))?;
-    user_repo::assign_network(&mut conn, user.id, net.id)?;
-    log::info!(target: "dh::cli", "'{login}' may now use network {} ('{}')", net.id, net.name);
+/// Deletes a user and its network and device-type links.
+pub fn delete(config: &Config, login: &str) -> anyhow::Result<()> {
+    let direct = Direct::open(config)?;
+    let id = id_of(&direct, login)?;
+    direct.call(Action::DeleteUser, json!({ "userId": id }))?;
+    log::info!(target: "dh::cli", "deleted user '{login}' (id {id})");
     Ok(())
 }
 
-/// Creates a network and prints its id.
-pub fn add_network(config: &Config, name: &str, description: Option<&str>) -> anyhow::Result<()> {
-    let mut conn = connect(config)?;
-    if user_repo::find_network(&mut conn, name)?.is_some_and(|n| n.name == name) {
-        bail!("a network named '{name}' already exists");
-    }
-    let id = user_repo::insert_network(&mut conn, name, description)?;
-    println!("{id}");
+/// What a link command changes.
+#[derive(Debug, Clone, Copy)]
+pub enum LinkAction {
+    /// `user/assignNetwork`
+    AssignNetwork,
+    /// `user/unassignNetwork`
+    UnassignNetwork,
+    /// `user/assignDeviceType`
+    AssignDeviceType,
+    /// `user/unassignDeviceType`
+    UnassignDeviceType,
+}
+
+/// Links or unlinks a user and a network or device type given by id or name.
+pub fn link(config: &Config, what: LinkAction, login: &str, other: &str) -> anyhow::Result<()> {
+    let direct = Direct::open(config)?;
+    let id = id_of(&direct, login)?;
+    let (action, key, other_id) = {
+        let mut conn = crate::db::DbPool::open(&config.database, 1, config.db_timeout)?.get()?;
+        match what {
+            LinkAction::AssignNetwork | LinkAction::UnassignNetwork => {
+                let net = user_repo::find_network(&mut conn, other)?
+                    .with_context(|| format!("no network with id or name '{other}'"))?;
+                let action = match what {
+                    LinkAction::AssignNetwork => Action::AssignNetwork,
+                    _ => Action::UnassignNetwork,
+                };
+                (action, "networkId", net.id)
+            }
+            LinkAction::AssignDeviceType | LinkAction::UnassignDeviceType => {
+                let found = user_repo::find_device_type(&mut conn, other)?
+                    .with_context(|| format!("no device type with id or name '{other}'"))?;
+                let action = match what {
+                    LinkAction::AssignDeviceType => Action::AssignDeviceType,
+                    _ => Action::UnassignDeviceType,
+                };
+                (action, "deviceTypeId", found.id)
+            }
+        }
+    };
+    direct.call(action, json!({"userId": id, key: other_id}))?;
+    log::info!(target: "dh::cli", "{} '{login}' {key} {other_id}", action.name());
+    Ok(())
+}
+
+/// `user/allowAllDeviceTypes` (`allow`) or `user/disallowAllDeviceTypes`.
+pub fn all_device_types(config: &Config, login: &str, allow: bool) -> anyhow::Result<()> {
+    let direct = Direct::open(config)?;
+    let id = id_of(&direct, login)?;
+    let action = match allow {
+        true => Action::AllowAllDeviceTypes,
+        false => Action::DisallowAllDeviceTypes,
+    };
+    direct.call(action, json!({ "userId": id }))?;
+    log::info!(target: "dh::cli", "{} '{login}'", action.name());
     Ok(())
 }

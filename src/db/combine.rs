@@ -58,6 +58,7 @@ impl UserChanges {
         take(&mut self.status, later.status);
         take(&mut self.password_hash, later.password_hash);
         take(&mut self.password_salt, later.password_salt);
+        take(&mut self.login_attempts, later.login_attempts);
         take(&mut self.data, later.data);
         take(&mut self.intro_reviewed, later.intro_reviewed);
     }

@@ -8,12 +8,16 @@
 //! fails at once with "database is locked" when another writer got there first).
 
 pub mod combine;
+pub mod directory;
 pub mod instance;
+pub mod like;
 pub mod migrate;
 pub mod model;
 pub mod pool;
 pub mod schema;
 pub mod update_batch;
+pub mod user_admin;
+pub mod user_links;
 pub mod user_repo;
 
 pub use pool::{DbConn, DbError, DbPool, DbUrl};

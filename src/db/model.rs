@@ -3,7 +3,7 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::schema::{dh_user, network, user_network};
+use super::schema::{device_type, dh_user, network};
 use crate::auth::password::StoredPassword;
 use crate::model::{Role, UserStatus};
 use crate::protocol::user_view::{NetworkView, UserView};
@@ -66,6 +66,18 @@ pub struct NetworkRow {
     pub description: Option<String>,
 }
 
+/// The public part of a `device_type` row.
+#[derive(Debug, Queryable, Selectable, Clone, PartialEq, Eq)]
+#[diesel(table_name = device_type)]
+pub struct DeviceTypeRow {
+    /// `id`
+    pub id: i64,
+    /// `name`
+    pub name: String,
+    /// `description`
+    pub description: Option<String>,
+}
+
 /// The columns a `user/updateCurrent` writes; `None` leaves a column untouched, so the UPDATE
 /// names only the provided columns and concurrent updates of other fields are not lost.
 #[derive(AsChangeset, Default, Clone)]
@@ -85,6 +97,8 @@ pub struct UserChanges {
     pub data: Option<Option<String>>,
     /// New introReviewed.
     pub intro_reviewed: Option<bool>,
+    /// Reset to 0 when a user is made ACTIVE again (an unlock starts a fresh count).
+    pub login_attempts: Option<i32>,
 }
 
 impl UserChanges {
@@ -97,6 +111,7 @@ impl UserChanges {
             && self.password_salt.is_none()
             && self.data.is_none()
             && self.intro_reviewed.is_none()
+            && self.login_attempts.is_none()
     }
 }
 
@@ -116,6 +131,12 @@ pub struct NewUser {
     pub status: i32,
     /// Always 0: the column has no default in DeviceHive's schema.
     pub login_attempts: i32,
+    /// `data` as JSON text; `None` writes NULL.
+    pub data: Option<String>,
+    /// `None` takes the column default (false).
+    pub intro_reviewed: Option<bool>,
+    /// `None` takes the column default (true).
+    pub all_device_types_available: Option<bool>,
 }
 
 impl NewUser {
@@ -128,6 +149,9 @@ impl NewUser {
             role: role.ordinal(),
             status: UserStatus::Active.ordinal(),
             login_attempts: 0,
+            data: None,
+            intro_reviewed: None,
+            all_device_types_available: None,
         }
     }
 }
@@ -140,16 +164,6 @@ pub struct NewNetwork {
     pub name: String,
     /// `description`
     pub description: Option<String>,
-}
-
-/// A user-network link, inserted as the DeviceHive server does: only the two ids.
-#[derive(Insertable)]
-#[diesel(table_name = user_network)]
-pub struct NewUserNetwork {
-    /// `user_id`
-    pub user_id: i64,
-    /// `network_id`
-    pub network_id: i64,
 }
 
 /// One `user/updateCurrent` to apply.
@@ -174,6 +188,38 @@ pub struct CurrentUser {
     pub networks: Vec<NetworkRow>,
 }
 
+impl From<UserRow> for UserView {
+    /// A user without its networks (`user/list`, `user/insert`).
+    fn from(user: UserRow) -> UserView {
+        CurrentUser {
+            user,
+            networks: Vec::new(),
+        }
+        .into()
+    }
+}
+
+impl From<NetworkRow> for NetworkView {
+    fn from(n: NetworkRow) -> NetworkView {
+        NetworkView {
+            id: n.id,
+            name: n.name,
+            description: n.description,
+        }
+    }
+}
+
+impl From<DeviceTypeRow> for NetworkView {
+    /// A device type has the same public shape as a network: `{id, name, description}`.
+    fn from(t: DeviceTypeRow) -> NetworkView {
+        NetworkView {
+            id: t.id,
+            name: t.name,
+            description: t.description,
+        }
+    }
+}
+
 impl From<CurrentUser> for UserView {
     /// The wire view of a loaded user (moves, no copies).
     fn from(current: CurrentUser) -> UserView {
@@ -187,14 +233,7 @@ impl From<CurrentUser> for UserView {
             data: user.data,
             intro_reviewed: user.intro_reviewed,
             all_device_types_available: user.all_device_types_available,
-            networks: networks
-                .into_iter()
-                .map(|n| NetworkView {
-                    id: n.id,
-                    name: n.name,
-                    description: n.description,
-                })
-                .collect(),
+            networks: networks.into_iter().map(NetworkView::from).collect(),
         }
     }
 }

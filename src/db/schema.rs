@@ -37,6 +37,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    device_type (id) {
+        id -> BigInt,
+        name -> Varchar,
+        description -> Nullable<Varchar>,
+        entity_version -> BigInt,
+    }
+}
+
+diesel::table! {
+    user_device_type (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        device_type_id -> BigInt,
+        entity_version -> Nullable<BigInt>,
+    }
+}
+
 diesel::joinable!(user_network -> dh_user (user_id));
 diesel::joinable!(user_network -> network (network_id));
-diesel::allow_tables_to_appear_in_same_query!(dh_user, network, user_network);
+diesel::joinable!(user_device_type -> dh_user (user_id));
+diesel::joinable!(user_device_type -> device_type (device_type_id));
+diesel::allow_tables_to_appear_in_same_query!(
+    dh_user,
+    network,
+    user_network,
+    device_type,
+    user_device_type
+);

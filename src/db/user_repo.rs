@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::model::{NetworkRow, NewNetwork, NewUser, NewUserNetwork, UserRow};
-use super::schema::{dh_user, network, user_network};
+use super::model::{DeviceTypeRow, NetworkRow, NewNetwork, NewUser, UserRow};
+use super::schema::{device_type, dh_user, network, user_network};
 use super::DbConn;
 use crate::auth::password::StoredPassword;
 use crate::model::UserStatus;
@@ -204,16 +204,6 @@ pub fn upgrade_password(
     .execute(c))
 }
 
-/// Sets a new password (operator tool).
-pub fn set_password(conn: &mut DbConn, id: i64, new: &StoredPassword) -> QueryResult<usize> {
-    with_conn!(conn, |c| diesel::update(dh_user::table.find(id))
-        .set((
-            dh_user::password_hash.eq(&new.hash),
-            dh_user::password_salt.eq(&new.salt),
-        ))
-        .execute(c))
-}
-
 /// Every user, by id (operator tool).
 pub fn list_users(conn: &mut DbConn) -> QueryResult<Vec<UserRow>> {
     with_conn!(conn, |c| dh_user::table
@@ -261,26 +251,34 @@ pub fn insert_network(
         .get_result(c))
 }
 
-/// Links a user to a network (once: the link table has no unique constraint of its own).
-pub fn assign_network(conn: &mut DbConn, user_id: i64, network_id: i64) -> QueryResult<()> {
-    let row = NewUserNetwork {
-        user_id,
-        network_id,
-    };
-    write_transaction!(conn, |c| {
-        let linked = user_network::table
-            .filter(user_network::user_id.eq(user_id))
-            .filter(user_network::network_id.eq(network_id))
-            .select(user_network::id)
-            .first::<i64>(c)
-            .optional()?;
-        if linked.is_none() {
-            diesel::insert_into(user_network::table)
-                .values(&row)
-                .execute(c)?;
-        }
-        Ok(())
-    })
+/// A device type by id or by exact name.
+pub fn find_device_type(conn: &mut DbConn, id_or_name: &str) -> QueryResult<Option<DeviceTypeRow>> {
+    let by_id = id_or_name.parse::<i64>().ok();
+    with_conn!(conn, |c| device_type::table
+        .filter(
+            device_type::name
+                .eq(id_or_name)
+                .or(device_type::id.nullable().eq(by_id)),
+        )
+        .select(DeviceTypeRow::as_select())
+        .order(device_type::id)
+        .first(c)
+        .optional())
+}
+
+/// Creates a device type and returns its id.
+pub fn insert_device_type(
+    conn: &mut DbConn,
+    name: &str,
+    description: Option<&str>,
+) -> QueryResult<i64> {
+    with_conn!(conn, |c| diesel::insert_into(device_type::table)
+        .values((
+            device_type::name.eq(name),
+            device_type::description.eq(description),
+        ))
+        .returning(device_type::id)
+        .get_result(c))
 }
 
 /// Sets a user's status and clears the failed-login counter (how an operator unlocks a user).

@@ -5,9 +5,10 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::rc::Rc;
 
-use super::{PasswordSlot, PasswordUpgrade, Services, TokenPolicy, Verification};
+use super::{Directory, PasswordSlot, PasswordUpgrade, Services, TokenPolicy, Verification};
 use crate::auth::jwt::{Claims, TokenType};
 use crate::auth::password::StoredPassword;
+use crate::db::directory::DirectoryOp;
 use crate::db::model::{NetworkRow, UserChanges, UserRow};
 use crate::db::user_repo::CurrentUser;
 use crate::error::ServiceError;
@@ -186,6 +187,18 @@ impl PasswordSlot for Slot {
             hash: format!("argon2:{}", password.expose()),
             salt: None,
         })
+    }
+}
+
+/// The user-management family is tested against real databases (tests/it/manage.rs); here
+/// only password hashing is needed, by `updateCurrent`.
+impl Directory for Fake {
+    async fn run<Op: DirectoryOp>(&self, _op: Op) -> Result<Op::Output, ServiceError> {
+        Err(ServiceError::Internal)
+    }
+
+    async fn hash_password(&self, password: Secret) -> Result<StoredPassword, ServiceError> {
+        self.reserve_password_work()?.hash(password).await
     }
 }
 

@@ -4,21 +4,34 @@
 //! it with in-memory fakes (`fake`), so every rule of an action is tested without a broker, a
 //! database or an actor system. The CLI uses the same rules (`claims::login_claims`).
 //!
-//! Adding an action: its file here and one line in [`handle`].
+//! The user-management family runs over the narrower [`Directory`] (database operations and
+//! password hashing), which the operator CLI implements too (`manage`).
+//!
+//! Adding an action: its file here and one line in [`handle`] (or in `manage::handle`).
 
 pub mod authenticate;
 pub mod claims;
 pub mod get_current;
+pub mod manage;
+pub mod server_info;
 pub mod token;
 pub mod token_create;
 pub mod token_refresh;
 pub mod update_current;
+pub mod user_delete;
+pub mod user_device_types;
+pub mod user_get;
+pub mod user_insert;
+pub mod user_list;
+pub mod user_networks;
+pub mod user_update;
 
 #[cfg(test)]
 mod fake;
 
 use crate::auth::jwt::Claims;
 use crate::auth::password::StoredPassword;
+use crate::db::directory::{Caller, DirectoryOp};
 use crate::db::model::UserChanges;
 use crate::db::user_repo::CurrentUser;
 use crate::error::ServiceError;
@@ -73,12 +86,24 @@ pub trait PasswordSlot {
     async fn hash(&self, password: Secret) -> Result<StoredPassword, ServiceError>;
 }
 
+/// What the user-management actions need: database operations and password hashing.
+#[expect(
+    async_fn_in_trait,
+    reason = "requests run on actix's local task set: no Send bound"
+)]
+pub trait Directory {
+    /// Runs one directory operation within the database deadline.
+    async fn run<Op: DirectoryOp>(&self, op: Op) -> Result<Op::Output, ServiceError>;
+    /// Hashes a new password with the configured scheme, within the hasher's budget.
+    async fn hash_password(&self, password: Secret) -> Result<StoredPassword, ServiceError>;
+}
+
 /// What the actions need from the rest of the service.
 #[expect(
     async_fn_in_trait,
     reason = "requests run on actix's local task set: no Send bound"
 )]
-pub trait Services {
+pub trait Services: Directory {
     /// The password hasher's slot.
     type Slot: PasswordSlot;
     /// Token lifetimes and hash policy.
@@ -137,10 +162,12 @@ pub async fn handle<S: Services>(
         body,
         ..
     } = request;
-    if action.carries_own_credentials() {
+    if action.needs_no_token() {
         return match action {
             Action::Token => Box::pin(token::handle(services, &body)).await,
             Action::TokenRefresh => Box::pin(token_refresh::handle(services, &body)).await,
+            Action::ServerInfo => server_info::server(),
+            Action::ClusterInfo => server_info::cluster(),
             _ => Err(ServiceError::Internal),
         };
     }
@@ -154,9 +181,30 @@ pub async fn handle<S: Services>(
         }
         Action::Authenticate => Box::pin(authenticate::handle(services, origin, claims)).await,
         Action::TokenCreate => Box::pin(token_create::handle(services, claims, &body)).await,
-        // Served above: they carry their own credentials.
-        Action::Token | Action::TokenRefresh => Err(ServiceError::Internal),
+        // Served above: they need no token.
+        Action::Token | Action::TokenRefresh | Action::ServerInfo | Action::ClusterInfo => {
+            Err(ServiceError::Internal)
+        }
+        managed => {
+            let caller = caller_of(&claims);
+            drop(claims);
+            Box::pin(manage::handle(services, managed, caller, &body)).await
+        }
     }
+}
+
+/// Runs an operation that answers nothing: a bare success.
+async fn done<D: Directory, Op: DirectoryOp<Output = ()>>(
+    directory: &D,
+    op: Op,
+) -> Result<Body, ServiceError> {
+    directory.run(op).await?;
+    Ok(Body::empty())
+}
+
+/// Who the claims speak for.
+fn caller_of(claims: &Claims) -> Caller {
+    claims.u.map_or(Caller::NoUser, Caller::User)
 }
 
 /// The user id of verified claims (a token without one authorizes nothing).

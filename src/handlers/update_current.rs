@@ -4,10 +4,11 @@
 
 use serde_json::{Map, Value};
 
-use super::{user_of, PasswordSlot, Services};
+use super::{user_of, Directory, Services};
 use crate::auth::jwt::Claims;
 use crate::db::model::UserChanges;
 use crate::error::ServiceError;
+use crate::model::UserStatus;
 use crate::protocol::update::{self, UserUpdate};
 use crate::protocol::Body;
 
@@ -28,8 +29,8 @@ pub async fn handle<S: Services>(
 }
 
 /// The columns to write, a new password hashed first (within the hasher's budget).
-async fn changes_for<S: Services>(
-    services: &S,
+pub(super) async fn changes_for<D: Directory>(
+    services: &D,
     update: UserUpdate,
 ) -> Result<UserChanges, ServiceError> {
     let mut changes = UserChanges {
@@ -38,11 +39,11 @@ async fn changes_for<S: Services>(
         status: update.status.map(|s| s.ordinal()),
         data: update.data.map(|d| d.map(|v| v.to_string())),
         intro_reviewed: update.intro_reviewed,
+        login_attempts: (update.status == Some(UserStatus::Active)).then_some(0),
         ..UserChanges::default()
     };
     if let Some(password) = update.password {
-        let slot = services.reserve_password_work()?;
-        let stored = slot.hash(password).await?;
+        let stored = services.hash_password(password).await?;
         changes.password_hash = Some(stored.hash);
         changes.password_salt = Some(stored.salt);
     }

@@ -3,6 +3,7 @@
 
 pub mod accept;
 pub mod action;
+pub mod fields;
 pub mod invariants;
 pub mod login;
 #[cfg(test)]
@@ -11,6 +12,7 @@ pub mod request;
 pub mod response;
 pub mod topic;
 pub mod update;
+pub mod user_query;
 pub mod user_view;
 
 pub use action::Action;

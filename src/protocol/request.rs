@@ -343,11 +343,11 @@ mod tests {
             failure(r#"{"action":7}"#).error,
             ServiceError::ActionRequired
         );
-        let unknown = failure(r#"{"action":"user/list"}"#);
-        assert_eq!(unknown.raw_action, "user/list");
+        let unknown = failure(r#"{"action":"user/search"}"#);
+        assert_eq!(unknown.raw_action, "user/search");
         assert_eq!(
             unknown.error,
-            ServiceError::IllegalAction("user/list".into())
+            ServiceError::IllegalAction("user/search".into())
         );
         assert_eq!(
             failure(r#"{"action":"authenticate","token":5}"#).error,

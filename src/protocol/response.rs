@@ -37,6 +37,19 @@ impl Body {
     }
 }
 
+impl Body {
+    /// A success with one field.
+    pub fn field<T: Serialize + ?Sized>(key: &str, value: &T) -> Result<Body, ServiceError> {
+        let value = serde_json::to_value(value).map_err(|e| {
+            log::error!(target: "dh::protocol", "answer field {key}: {e}");
+            ServiceError::Internal
+        })?;
+        let mut fields = Map::new();
+        fields.insert(key.to_string(), value);
+        Ok(Body::Fields(fields))
+    }
+}
+
 impl From<Map<String, Value>> for Body {
     fn from(fields: Map<String, Value>) -> Body {
         Body::Fields(fields)

@@ -198,7 +198,7 @@ mod tests {
 
     #[test]
     fn served_actions_name_their_topic() {
-        for action in Action::ALL {
+        for &action in Action::ALL {
             assert!(is_topic_action(action.name()), "{}", action.name());
         }
         assert_eq!(

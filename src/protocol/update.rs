@@ -1,5 +1,6 @@
-//! The `user` object of `user/updateCurrent` (docs/PROTOCOL.md). Absent and `null` mean
-//! "leave as is" for every field but `data`, where `null` clears the stored value.
+//! The `user` object of `user/updateCurrent`, `user/update` and `user/insert`
+//! (docs/PROTOCOL.md). In an update, absent and `null` mean "leave as is" for every field but
+//! `data`, where `null` clears the stored value.
 
 use serde_json::{Map, Value};
 
@@ -22,6 +23,41 @@ pub struct UserUpdate {
     pub data: Option<Option<Value>>,
     /// New introReviewed flag.
     pub intro_reviewed: Option<bool>,
+    /// allDeviceTypesAvailable: read by `user/insert` only (updates ignore it, as DeviceHive's).
+    pub all_device_types_available: Option<bool>,
+}
+
+/// The `user` object of `user/insert`, its required fields present.
+#[derive(Debug)]
+pub struct NewUserRequest {
+    /// Trimmed and checked.
+    pub login: String,
+    /// Role.
+    pub role: Role,
+    /// Status; ACTIVE when absent.
+    pub status: UserStatus,
+    /// Checked against the policy.
+    pub password: Secret,
+    /// `data`, `None` for absent or `null`.
+    pub data: Option<Value>,
+    /// introReviewed; the column default (false) when absent.
+    pub intro_reviewed: Option<bool>,
+    /// allDeviceTypesAvailable; the column default (true) when absent.
+    pub all_device_types_available: Option<bool>,
+}
+
+/// Reads and validates the `user` object of `user/insert`.
+pub fn parse_new(body: &Map<String, Value>) -> Result<NewUserRequest, ServiceError> {
+    let update = parse(body)?;
+    Ok(NewUserRequest {
+        login: update.login.ok_or(ServiceError::LoginRequired)?,
+        role: update.role.ok_or(ServiceError::RoleRequired)?,
+        status: update.status.unwrap_or(UserStatus::Active),
+        password: update.password.ok_or(ServiceError::PasswordPolicy)?,
+        data: update.data.flatten(),
+        intro_reviewed: update.intro_reviewed,
+        all_device_types_available: update.all_device_types_available,
+    })
 }
 
 impl UserUpdate {
@@ -81,6 +117,12 @@ pub fn parse(body: &Map<String, Value>) -> Result<UserUpdate, ServiceError> {
             .as_bool()
             .ok_or_else(|| ServiceError::field("user.introReviewed", "a boolean"))?;
         update.intro_reviewed = Some(intro);
+    }
+    if let Some(all) = present("allDeviceTypesAvailable") {
+        let all = all
+            .as_bool()
+            .ok_or_else(|| ServiceError::field("user.allDeviceTypesAvailable", "a boolean"))?;
+        update.all_device_types_available = Some(all);
     }
     Ok(update)
 }
@@ -163,6 +205,29 @@ mod tests {
             err(json!({"user": {"login": "a b c"}})),
             Some(ServiceError::InvalidLogin(_))
         ));
+    }
+
+    #[test]
+    fn an_insert_needs_login_role_and_password() {
+        let new = |v: Value| match v {
+            Value::Object(map) => parse_new(&map).err(),
+            _ => None,
+        };
+        let full = json!({"login": "neo", "role": 1, "password": "secret1"});
+        assert_eq!(new(json!({"user": full})), None);
+        for (missing, error) in [
+            ("login", ServiceError::LoginRequired),
+            ("role", ServiceError::RoleRequired),
+            ("password", ServiceError::PasswordPolicy),
+        ] {
+            let mut user = full.clone();
+            if let Some(map) = user.as_object_mut() {
+                map.remove(missing);
+            }
+            assert_eq!(new(json!({ "user": user })), Some(error), "{missing}");
+        }
+        let empty = json!({"user": {"login": "neo", "role": 1, "password": ""}});
+        assert_eq!(new(empty), Some(ServiceError::PasswordPolicy));
     }
 
     #[test]

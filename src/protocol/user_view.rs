@@ -36,7 +36,7 @@ pub struct UserView {
     pub networks: Vec<NetworkView>,
 }
 
-/// A network of a user: `{id, name, description}`.
+/// A network or a device type as answers show it: `{id, name, description}`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NetworkView {
     /// `id`
@@ -52,17 +52,48 @@ pub struct CurrentView<'a>(pub &'a UserView);
 
 impl Serialize for CurrentView<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let user = self.0;
-        let mut out = serializer.serialize_map(Some(9))?;
+        PolicyView(self.0, Policy::Current).serialize(serializer)
+    }
+}
+
+/// Which of a user's fields an answer shows, and in which order (DeviceHive's JSON policies;
+/// its serializer puts a subclass's `networks` first).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Policy {
+    /// `user/getCurrent`: every field, then `networks` (this service's order since its first
+    /// release; JSON readers do not depend on it).
+    Current,
+    /// `user/get`: `networks` first, then every field.
+    Published,
+    /// `user/list`: every field, no `networks`.
+    Listed,
+    /// `user/insert`: `id`, `lastLogin`, `data`, `introReviewed`, `allDeviceTypesAvailable`.
+    Submitted,
+}
+
+/// Serializes a user under a [`Policy`].
+pub struct PolicyView<'a>(pub &'a UserView, pub Policy);
+
+impl Serialize for PolicyView<'_> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let PolicyView(user, policy) = *self;
+        let mut out = serializer.serialize_map(None)?;
+        if policy == Policy::Published {
+            out.serialize_entry("networks", &Networks(&user.networks))?;
+        }
         out.serialize_entry("id", &user.id)?;
-        out.serialize_entry("login", &user.login)?;
-        out.serialize_entry("role", &user.role)?;
-        out.serialize_entry("status", &user.status)?;
-        out.serialize_entry("lastLogin", &user.last_login.map(format_last_login))?;
+        if policy != Policy::Submitted {
+            out.serialize_entry("login", &user.login)?;
+            out.serialize_entry("role", &user.role)?;
+            out.serialize_entry("status", &user.status)?;
+        }
+        out.serialize_entry("lastLogin", &user.last_login.map(format_timestamp))?;
         out.serialize_entry("data", &user.data.as_deref().map(StoredData))?;
         out.serialize_entry("introReviewed", &user.intro_reviewed)?;
         out.serialize_entry("allDeviceTypesAvailable", &user.all_device_types_available)?;
-        out.serialize_entry("networks", &Networks(&user.networks))?;
+        if policy == Policy::Current {
+            out.serialize_entry("networks", &Networks(&user.networks))?;
+        }
         out.end()
     }
 }
@@ -102,8 +133,8 @@ impl Serialize for StoredData<'_> {
     }
 }
 
-/// `yyyy-MM-ddTHH:mm:ss.SSS`, milliseconds truncated.
-fn format_last_login(t: NaiveDateTime) -> String {
+/// `yyyy-MM-ddTHH:mm:ss.SSS`, milliseconds truncated: DeviceHive's timestamps.
+pub fn format_timestamp(t: NaiveDateTime) -> String {
     let mut text = String::with_capacity(23);
     // Writing into a String cannot fail. A leap second's nanoseconds run past 10^9; its
     // fraction is the part below a second, as chrono's `%.3f` prints it.
@@ -180,6 +211,29 @@ mod tests {
         );
         assert!(render(&user(last, None)).contains(r#""data":null"#));
         assert!(render(&user(None, None)).contains(r#""lastLogin":null"#));
+    }
+
+    #[test]
+    fn policies_choose_and_order_the_fields() {
+        let view = user(None, None);
+        let keys = |policy| {
+            let text = serde_json::to_string(&PolicyView(&view, policy)).unwrap_or_default();
+            let value: serde_json::Map<String, Value> =
+                serde_json::from_str(&text).unwrap_or_default();
+            value.keys().cloned().collect::<Vec<_>>().join(",")
+        };
+        assert_eq!(
+            keys(Policy::Published),
+            "networks,id,login,role,status,lastLogin,data,introReviewed,allDeviceTypesAvailable"
+        );
+        assert_eq!(
+            keys(Policy::Listed),
+            "id,login,role,status,lastLogin,data,introReviewed,allDeviceTypesAvailable"
+        );
+        assert_eq!(
+            keys(Policy::Submitted),
+            "id,lastLogin,data,introReviewed,allDeviceTypesAvailable"
+        );
     }
 
     #[test]

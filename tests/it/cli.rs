@@ -52,6 +52,9 @@ fn every_command_has_help() {
         vec!["migrate"],
         vec!["user"],
         vec!["user", "add"],
+        vec!["user", "list"],
+        vec!["user", "assign-device-type"],
+        vec!["device-type", "add"],
         vec!["token"],
         vec!["acl"],
     ] {
@@ -255,5 +258,88 @@ fn operator_manages_users_and_networks() -> crate::support::TestResult {
         None,
     );
     assert_fails(&missing, "no user");
+
+    // The commands of the user family give the MQTT actions' results and refusals.
+    let cameras = ok(&["device-type", "add", "--name", "Cameras"], "");
+    let all_allowed = run(
+        &db,
+        &[
+            "user",
+            "assign-device-type",
+            "--login",
+            "dev-1",
+            "--device-type",
+            "Cameras",
+        ],
+        "",
+        None,
+    );
+    assert_fails(
+        &all_allowed,
+        "403 Cannot assign device type to user with all device types allowed",
+    );
+    ok(
+        &["user", "disallow-all-device-types", "--login", "dev-1"],
+        "",
+    );
+    ok(
+        &[
+            "user",
+            "assign-device-type",
+            "--login",
+            "dev-1",
+            "--device-type",
+            cameras.trim(),
+        ],
+        "",
+    );
+    let shown: serde_json::Value =
+        serde_json::from_str(&ok(&["user", "get", "--login", "dev-1"], ""))?;
+    assert_eq!(
+        (
+            &shown["login"],
+            &shown["networks"][0]["id"],
+            &shown["allDeviceTypesAvailable"]
+        ),
+        (
+            &serde_json::json!("dev-1"),
+            &serde_json::json!(net),
+            &serde_json::json!(false)
+        )
+    );
+    let listed = ok(
+        &[
+            "user",
+            "list",
+            "--login-pattern",
+            "dev%",
+            "--role",
+            "client",
+        ],
+        "",
+    );
+    assert!(listed.contains("dev-1"), "{listed}");
+    assert!(!ok(&["user", "list", "--login-pattern", "DEV%"], "").contains("dev-1"));
+    ok(
+        &[
+            "user",
+            "unassign-network",
+            "--login",
+            "dev-1",
+            "--network",
+            "Plant A",
+        ],
+        "",
+    );
+    ok(&["user", "delete", "--login", "dev-1"], "");
+    assert_fails(
+        &run(&db, &["user", "get", "--login", "dev-1"], "", None),
+        "no user",
+    );
+    let dump = db.dump();
+    assert!(
+        dump.contains("user_network []") && dump.contains("user_device_type []"),
+        "{dump}"
+    );
     Ok(())
 }

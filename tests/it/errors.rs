@@ -46,11 +46,11 @@ both_backends! {
         let observer = crate::support::TestClient::connect_raw(&stack.broker, OBSERVER, OBSERVER, "pw");
         observer.subscribe(&["dh/response/#".to_string()]);
         let alice = stack.client("alice");
-        alice.publish("dh/request/alice", br#"{"action":"user/list","requestId":3}"#, 1);
+        alice.publish("dh/request/alice", br#"{"action":"user/search","requestId":3}"#, 1);
         let got = observer.next(Duration::from_secs(10)).unwrap_or_else(|| panic!("no answer"));
-        assert_eq!(got.topic, "dh/response/user/list@alice");
-        assert_eq!(got.json, json!({"action": "user/list", "requestId": 3, "status": "error",
-                                    "code": 400, "error": "Illegal argument: user/list"}));
+        assert_eq!(got.topic, "dh/response/user/search@alice");
+        assert_eq!(got.json, json!({"action": "user/search", "requestId": 3, "status": "error",
+                                    "code": 400, "error": "Illegal argument: user/search"}));
         // An action that cannot name a topic is answered on the sender's error topic.
         alice.publish("dh/request/alice", br#"{"action":"a/+/b","requestId":4}"#, 1);
         let got = observer.next(Duration::from_secs(10)).unwrap_or_else(|| panic!("no answer"));

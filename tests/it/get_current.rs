@@ -34,8 +34,8 @@ both_backends! {
         let n1 = user_repo::insert_network(&mut conn, "Plant A", Some("Line 1"))?;
         let n2 = user_repo::insert_network(&mut conn, "Plant B", None)?;
         user_repo::insert_network(&mut conn, "Not mine", None)?;
-        user_repo::assign_network(&mut conn, id, n2)?;
-        user_repo::assign_network(&mut conn, id, n1)?;
+        crate::support::db::assign_network(&mut conn, id, n2);
+        crate::support::db::assign_network(&mut conn, id, n1);
         stack.db.sql(&format!(
             "UPDATE dh_user SET data = '{{\"k\":[1,2]}}', intro_reviewed = true WHERE id = {id}"
         ));
@@ -62,8 +62,8 @@ both_backends! {
         let mut conn = stack.db.conn();
         let n1 = user_repo::insert_network(&mut conn, "N1", None)?;
         let n2 = user_repo::insert_network(&mut conn, "N2", None)?;
-        user_repo::assign_network(&mut conn, a, n2)?;
-        user_repo::assign_network(&mut conn, a, n1)?;
+        crate::support::db::assign_network(&mut conn, a, n2);
+        crate::support::db::assign_network(&mut conn, a, n1);
         // DeviceHive's link table allows the same link twice; it is listed once.
         stack.db.sql(&format!("INSERT INTO user_network (user_id, network_id) VALUES ({b}, {n2}), ({b}, {n2})"));
         let found = user_repo::load_current_many(&mut conn, &[c, a, 999_999, b, a])?;

@@ -25,6 +25,7 @@ mod database_faults;
 mod errors;
 mod get_current;
 mod logs;
+mod manage;
 mod mqtt5;
 mod poison;
 mod resilience;

@@ -36,7 +36,7 @@ both_backends! {
         let stack = Stack::start(backend);
         let id = stack.db.add_user("alice", "alice-pw-1", Role::Client);
         let net = user_repo::insert_network(&mut stack.db.conn(), "Plant", None)?;
-        user_repo::assign_network(&mut stack.db.conn(), id, net)?;
+        stack.db.assign_network(id, net);
         let alice = stack.client("alice");
         let pair = login(&alice, "alice", "alice-pw-1");
         assert_eq!(pair["status"], "success", "{pair}");

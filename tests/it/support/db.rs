@@ -111,18 +111,78 @@ impl TestDb {
             .unwrap_or_else(|| panic!("no user {id}"))
     }
 
-    /// Every user row with its networks, for comparing the database before and after.
+    /// Every column of every row of the user, network and device-type tables and their
+    /// links, for comparing the database before and after a request.
     pub fn dump(&self) -> String {
+        use dh_mqtt_plugin::db::schema::{device_type, network, user_device_type, user_network};
+        use diesel::prelude::*;
         let mut conn = self.conn();
         let users = user_repo::list_users(&mut conn).unwrap_or_else(|e| panic!("{e}"));
-        users
+        let mut out: String = users
             .iter()
             .map(|u| {
-                let networks =
-                    user_repo::networks_of(&mut conn, u.id).unwrap_or_else(|e| panic!("{e}"));
-                format!("{u:?} {networks:?}\n")
+                format!(
+                    "user {} {} {:?} {:?} {} {} {} {:?} {:?} {:?} {:?}\n",
+                    u.id,
+                    u.login,
+                    u.password_hash,
+                    u.password_salt,
+                    u.role,
+                    u.status,
+                    u.login_attempts,
+                    u.last_login,
+                    u.data,
+                    u.intro_reviewed,
+                    u.all_device_types_available
+                )
             })
-            .collect()
+            .collect();
+        let dumped = dh_mqtt_plugin::with_conn!(&mut conn, |c| (|| -> QueryResult<String> {
+            let networks: Vec<(i64, String, Option<String>, i64)> = network::table
+                .select((
+                    network::id,
+                    network::name,
+                    network::description,
+                    network::entity_version,
+                ))
+                .order(network::id)
+                .load(c)?;
+            let types: Vec<(i64, String, Option<String>, i64)> = device_type::table
+                .select((
+                    device_type::id,
+                    device_type::name,
+                    device_type::description,
+                    device_type::entity_version,
+                ))
+                .order(device_type::id)
+                .load(c)?;
+            let network_links: Vec<(i64, i64, i64)> = user_network::table
+                .select((
+                    user_network::id,
+                    user_network::user_id,
+                    user_network::network_id,
+                ))
+                .order(user_network::id)
+                .load(c)?;
+            let type_links: Vec<(i64, i64, i64)> = user_device_type::table
+                .select((
+                    user_device_type::id,
+                    user_device_type::user_id,
+                    user_device_type::device_type_id,
+                ))
+                .order(user_device_type::id)
+                .load(c)?;
+            Ok(format!(
+                "networks {networks:?}\ndevice types {types:?}\nuser_network {network_links:?}\nuser_device_type {type_links:?}\n"
+            ))
+        })());
+        out.push_str(&dumped.unwrap_or_else(|e| panic!("dump: {e}")));
+        out
+    }
+
+    /// Links a user to a network.
+    pub fn assign_network(&self, user_id: i64, network_id: i64) {
+        assign_network(&mut self.conn(), user_id, network_id);
     }
 
     /// Sets a user's status.
@@ -137,6 +197,19 @@ impl Drop for TestDb {
             admin_sql(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
         }
     }
+}
+
+/// Links a user to a network with `user/assignNetwork`'s own operation.
+pub fn assign_network(conn: &mut DbConn, user_id: i64, network_id: i64) {
+    use dh_mqtt_plugin::db::directory::DirectoryOp;
+    use dh_mqtt_plugin::db::user_links::{AssignNetwork, Link};
+    let link = Link {
+        user_id,
+        other_id: network_id,
+    };
+    AssignNetwork(link)
+        .run(conn)
+        .unwrap_or_else(|e| panic!("assign network: {e:?}"));
 }
 
 /// Runs SQL on PostgreSQL's maintenance database.

@@ -1,0 +1,2 @@
+DROP TABLE user_device_type;
+DROP TABLE device_type;
