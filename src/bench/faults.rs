@@ -52,13 +52,16 @@ pub fn seed_users(url: &str, prefix: &str, count: u64) -> anyhow::Result<()> {
     let mut conn = pool.get()?;
     let sql = match &url {
         crate::db::DbUrl::Postgres(_) => format!(
-            "INSERT INTO dh_user (login, role, status, login_attempts) \
-             SELECT '{prefix}' || g, 1, 0, 0 FROM generate_series(1, {count}) AS g"
+            // The pool's connections stop statements after 1 s; seeding takes longer.
+            "SET statement_timeout = 0; \
+             INSERT INTO dh_user (login, role, status, login_attempts) \
+             SELECT '{prefix}' || g, 1, 0, 0 FROM generate_series(1, {count}) AS g; \
+             ANALYZE dh_user"
         ),
         crate::db::DbUrl::Sqlite(_) => format!(
             "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {count}) \
              INSERT INTO dh_user (login, role, status, login_attempts) \
-             SELECT '{prefix}' || n, 1, 0, 0 FROM g"
+             SELECT '{prefix}' || n, 1, 0, 0 FROM g; ANALYZE"
         ),
     };
     crate::with_conn!(&mut conn, |c| c.batch_execute(&sql))?;

@@ -69,12 +69,20 @@ fn payload(cfg: &LoadConfig, seq: u64) -> (String, Vec<u8>) {
             r#"{{"action":"user/list","requestId":{seq},"token":"{token}","take":20,"skip":{}}}"#,
             seq % 50 * 20
         ),
+        Kind::Search => format!(
+            r#"{{"action":"user/list","requestId":{seq},"token":"{token}","loginPattern":"%{}_9","take":20}}"#,
+            seq % 1000
+        ),
+        Kind::Count => {
+            format!(r#"{{"action":"user/count","requestId":{seq},"token":"{token}"}}"#)
+        }
     };
     let action = match kind {
         Kind::Get => "user/getCurrent",
         Kind::UpdateData | Kind::UpdatePassword => "user/updateCurrent",
         Kind::BadLogin => "token",
-        Kind::List => "user/list",
+        Kind::List | Kind::Search => "user/list",
+        Kind::Count => "user/count",
     };
     (action.to_string(), body.into_bytes())
 }
@@ -86,6 +94,7 @@ fn answer_topics(login: &str) -> Vec<String> {
         "user/updateCurrent",
         "token",
         "user/list",
+        "user/count",
         "",
     ]
     .iter()

@@ -18,6 +18,10 @@ pub enum Kind {
     BadLogin,
     /// `user/list`: a page of 20 from the first 1,000 users by id (needs ManageUser).
     List,
+    /// `user/list` with a `loginPattern` that matches few users (a scan of the table).
+    Search,
+    /// `user/count` of every user.
+    Count,
 }
 
 /// Weights of the request kinds, drawn in turn.
@@ -37,9 +41,11 @@ impl std::str::FromStr for Mix {
                 "password" => Kind::UpdatePassword,
                 "badlogin" => Kind::BadLogin,
                 "list" => Kind::List,
+                "search" => Kind::Search,
+                "count" => Kind::Count,
                 other => {
                     return Err(format!(
-                        "unknown request kind '{other}' (get|update|password|badlogin|list)"
+                        "unknown request kind '{other}' (get|update|password|badlogin|list|search|count)"
                     ))
                 }
             };

@@ -36,7 +36,7 @@ enum Cmd {
         /// Send this many requests at once instead (latency from the start).
         #[arg(long, conflicts_with = "rate")]
         burst: Option<u64>,
-        /// Request kinds with weights: get, update, password, badlogin, list.
+        /// Request kinds with weights: get, update, password, badlogin, list, search, count.
         #[arg(long, default_value = "get=1")]
         mix: Mix,
         /// Print the report as JSON.
