@@ -372,4 +372,40 @@ mod tests {
         assert!("get=0".parse::<Mix>().is_err());
         Ok(())
     }
+
+    /// Every kind's request decodes as its action, and its answer arrives on a topic the
+    /// connection reads (a kind whose answer topic is missing only ever times out).
+    #[test]
+    fn every_kind_is_a_served_request_whose_answer_is_read() -> Result<(), String> {
+        let mix: Mix = "get,update,password,badlogin,list,search,count".parse()?;
+        let cfg = LoadConfig {
+            broker_url: String::new(),
+            client_prefix: "bench".into(),
+            client_password: String::new(),
+            first_client: 1,
+            clients: 1,
+            pace: Pace::Closed { in_flight: 1 },
+            duration: Duration::ZERO,
+            warmup: Duration::ZERO,
+            qos: 1,
+            mix,
+            token: "t".into(),
+            login: None,
+            timeout: Duration::ZERO,
+            monitor: None,
+            progress: false,
+            timeline: None,
+            outcomes: None,
+            resilient: false,
+        };
+        let topics = answer_topics("bench01");
+        for seq in 0..7 {
+            let (action, body) = payload(&cfg, seq);
+            let request = crate::protocol::decode(&body, 4096).map_err(|e| e.error.to_string())?;
+            assert_eq!(request.action.name(), action, "request {seq}");
+            let topic = format!("dh/response/{action}@bench01");
+            assert!(topics.contains(&topic), "{topic} is not read");
+        }
+        Ok(())
+    }
 }
