@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 source deploy/lib.sh
 
 require_cargo
-install_packages "${BUILD_PACKAGES[@]}" mosquitto mosquitto-clients postgresql
+install_packages "${BUILD_PACKAGES[@]}" mosquitto mosquitto-clients postgresql systemd
 ensure_postgres
 as_postgres psql -q -v ON_ERROR_STOP=1 -d postgres -c "
 DO \$\$ BEGIN
@@ -18,6 +18,8 @@ DO \$\$ BEGIN
 END \$\$;"
 export DH_TEST_POSTGRES_URL="${DH_TEST_POSTGRES_URL:-postgres://dh_test:dh_test@127.0.0.1:5432/postgres}"
 
+echo "==> systemd-analyze security (exposure of the shipped unit, at most 2.0)"
+systemd-analyze security --offline=true --threshold=20 deploy/dh-mqtt-plugin.service | tail -n 1
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
 echo "==> cargo clippy"
