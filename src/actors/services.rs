@@ -53,8 +53,7 @@ impl Directory for Peers {
     }
 
     async fn hash_password(&self, password: Secret) -> Result<StoredPassword, ServiceError> {
-        let slot = self.hasher.reserve()?;
-        slot.hash(HashPassword { password }).await
+        PasswordSlot::hash(&self.reserve_password_work()?, password).await
     }
 }
 

@@ -11,4 +11,5 @@ pub mod load;
 pub mod proxy;
 pub mod report;
 pub mod scenario;
+pub mod seed;
 pub mod timeline;

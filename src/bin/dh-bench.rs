@@ -241,7 +241,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             database_url,
             count,
             prefix,
-        } => dh_mqtt_plugin::bench::faults::seed_users(&database_url, &prefix, count)?,
+        } => dh_mqtt_plugin::bench::seed::seed_users(&database_url, &prefix, count)?,
         Cmd::Echo {
             broker_url,
             username,

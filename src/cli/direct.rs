@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use crate::auth::password::{hash, HashScheme, StoredPassword};
 use crate::config::Config;
 use crate::db::directory::{Caller, DirectoryOp, OpError};
-use crate::db::DbPool;
+use crate::db::{DbConn, DbPool};
 use crate::error::ServiceError;
 use crate::handlers::{manage, Directory};
 use crate::protocol::{Action, Body};
@@ -27,6 +27,14 @@ impl Direct {
             pool: DbPool::open(&config.database, 1, config.db_timeout)?,
             scheme: config.password_hash,
         })
+    }
+
+    /// Runs a plain query on the same connection (looking a name up).
+    pub fn query<T>(
+        &self,
+        f: impl FnOnce(&mut DbConn) -> diesel::QueryResult<T>,
+    ) -> anyhow::Result<T> {
+        Ok(f(&mut self.pool.get()?)?)
     }
 
     /// Runs `action` with the request fields `body`; its answer's fields, or an error naming

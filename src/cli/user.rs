@@ -11,6 +11,7 @@ use serde_json::{json, Map, Value};
 use super::direct::Direct;
 use crate::config::Config;
 use crate::db::user_repo;
+use crate::error::ServiceError;
 use crate::model::{Role, UserStatus};
 use crate::protocol::Action;
 
@@ -136,8 +137,10 @@ pub fn passwd(config: &Config, login: &str) -> anyhow::Result<()> {
     let direct = Direct::open(config)?;
     let id = id_of(&direct, login)?;
     let password = read_password()?;
+    // The action ignores an empty password (as DeviceHive); a command asked to set one fails.
     if password.is_empty() {
-        bail!("Password can contain only from 6 to 128 symbols!");
+        let refusal = ServiceError::PasswordPolicy;
+        bail!("{} {refusal}", refusal.code());
     }
     let user = json!({ "password": password });
     direct.call(Action::UpdateUser, json!({"userId": id, "user": user}))?;
@@ -181,27 +184,26 @@ pub enum LinkAction {
 pub fn link(config: &Config, what: LinkAction, login: &str, other: &str) -> anyhow::Result<()> {
     let direct = Direct::open(config)?;
     let id = id_of(&direct, login)?;
-    let (action, key, other_id) = {
-        let mut conn = crate::db::DbPool::open(&config.database, 1, config.db_timeout)?.get()?;
-        match what {
-            LinkAction::AssignNetwork | LinkAction::UnassignNetwork => {
-                let net = user_repo::find_network(&mut conn, other)?
-                    .with_context(|| format!("no network with id or name '{other}'"))?;
-                let action = match what {
-                    LinkAction::AssignNetwork => Action::AssignNetwork,
-                    _ => Action::UnassignNetwork,
-                };
-                (action, "networkId", net.id)
-            }
-            LinkAction::AssignDeviceType | LinkAction::UnassignDeviceType => {
-                let found = user_repo::find_device_type(&mut conn, other)?
-                    .with_context(|| format!("no device type with id or name '{other}'"))?;
-                let action = match what {
-                    LinkAction::AssignDeviceType => Action::AssignDeviceType,
-                    _ => Action::UnassignDeviceType,
-                };
-                (action, "deviceTypeId", found.id)
-            }
+    let (action, key, other_id) = match what {
+        LinkAction::AssignNetwork | LinkAction::UnassignNetwork => {
+            let net = direct
+                .query(|c| user_repo::find_network(c, other))?
+                .with_context(|| format!("no network with id or name '{other}'"))?;
+            let action = match what {
+                LinkAction::AssignNetwork => Action::AssignNetwork,
+                _ => Action::UnassignNetwork,
+            };
+            (action, "networkId", net.id)
+        }
+        LinkAction::AssignDeviceType | LinkAction::UnassignDeviceType => {
+            let found = direct
+                .query(|c| user_repo::find_device_type(c, other))?
+                .with_context(|| format!("no device type with id or name '{other}'"))?;
+            let action = match what {
+                LinkAction::AssignDeviceType => Action::AssignDeviceType,
+                _ => Action::UnassignDeviceType,
+            };
+            (action, "deviceTypeId", found.id)
         }
     };
     direct.call(action, json!({"userId": id, key: other_id}))?;

@@ -78,7 +78,7 @@ pub struct DeviceTypeRow {
     pub description: Option<String>,
 }
 
-/// The columns a `user/updateCurrent` writes; `None` leaves a column untouched, so the UPDATE
+/// The columns a `user/updateCurrent` or `user/update` writes; `None` leaves a column untouched, so the UPDATE
 /// names only the provided columns and concurrent updates of other fields are not lost.
 #[derive(AsChangeset, Default, Clone)]
 #[diesel(table_name = dh_user)]

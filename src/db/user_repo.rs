@@ -204,7 +204,7 @@ pub fn upgrade_password(
     .execute(c))
 }
 
-/// Every user, by id (operator tool).
+/// Every user, by id (for comparing a database before and after).
 pub fn list_users(conn: &mut DbConn) -> QueryResult<Vec<UserRow>> {
     with_conn!(conn, |c| dh_user::table
         .select(UserRow::as_select())

@@ -38,25 +38,3 @@ pub async fn handle<D: Directory>(
         _ => Err(ServiceError::IllegalAction(action.name().to_string())),
     }
 }
-
-/// Whether `action` belongs to this family.
-pub fn is_management(action: Action) -> bool {
-    matches!(
-        action,
-        Action::ListUsers
-            | Action::CountUsers
-            | Action::GetUser
-            | Action::InsertUser
-            | Action::UpdateUser
-            | Action::DeleteUser
-            | Action::GetUserNetwork
-            | Action::AssignNetwork
-            | Action::UnassignNetwork
-            | Action::GetUserDeviceType
-            | Action::GetUserDeviceTypes
-            | Action::AssignDeviceType
-            | Action::UnassignDeviceType
-            | Action::AllowAllDeviceTypes
-            | Action::DisallowAllDeviceTypes
-    )
-}

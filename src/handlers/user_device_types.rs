@@ -1,8 +1,10 @@
 //! The six device-type actions: `userId` (then `deviceTypeId`) required.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
-use super::user_networks::{link, Wrapped};
+use super::user_networks::link;
 use super::{done, Directory};
 use crate::db::directory::Caller;
 use crate::db::user_links::{
@@ -25,10 +27,8 @@ pub async fn get<D: Directory>(
 ) -> Result<Body, ServiceError> {
     let link = type_link(body)?;
     let found = directory.run(GetUserDeviceType { caller, link }).await?;
-    Body::field(
-        "deviceType",
-        &Wrapped::new("deviceType", NetworkView::from(found)),
-    )
+    let inner = BTreeMap::from([("deviceType", NetworkView::from(found))]);
+    Body::field("deviceType", &inner)
 }
 
 /// `deviceTypes`: every device type for a user who may use all, else the linked ones.

@@ -1,6 +1,8 @@
 //! `user/getNetwork`, `user/assignNetwork`, `user/unassignNetwork`: `userId` then
 //! `networkId`, both required.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value};
 
 use super::{done, Directory};
@@ -30,10 +32,8 @@ pub async fn get<D: Directory>(
 ) -> Result<Body, ServiceError> {
     let link = network_link(body)?;
     let network = directory.run(GetUserNetwork { caller, link }).await?;
-    Body::field(
-        "network",
-        &Wrapped::new("network", NetworkView::from(network)),
-    )
+    let inner = BTreeMap::from([("network", NetworkView::from(network))]);
+    Body::field("network", &inner)
 }
 
 /// No fields on success; assigning twice links once.
@@ -50,26 +50,4 @@ pub async fn unassign<D: Directory>(
     body: &Map<String, Value>,
 ) -> Result<Body, ServiceError> {
     done(directory, UnassignNetwork(network_link(body)?)).await
-}
-
-/// `{key: value}`: the inner object of DeviceHive's doubly wrapped answers.
-pub struct Wrapped<T> {
-    key: &'static str,
-    value: T,
-}
-
-impl<T> Wrapped<T> {
-    /// Wraps `value` under `key`.
-    pub fn new(key: &'static str, value: T) -> Wrapped<T> {
-        Wrapped { key, value }
-    }
-}
-
-impl<T: serde::Serialize> serde::Serialize for Wrapped<T> {
-    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
-        let mut out = serializer.serialize_map(Some(1))?;
-        out.serialize_entry(self.key, &self.value)?;
-        out.end()
-    }
 }
