@@ -194,7 +194,10 @@ impl DbPool {
                 Pool::builder()
                     .max_size(size)
                     .connection_timeout(timeout)
-                    .test_on_check_out(false)
+                    // diesel reports a PostgreSQL connection broken only inside a failed
+                    // transaction: one the server terminated would go back to the pool and fail
+                    // every later read on its lane. A ping at checkout replaces it.
+                    .test_on_check_out(true)
                     .connection_customizer(Box::new(PgSetup))
                     .build(ConnectionManager::new(with_libpq_defaults(u)))
                     .map_err(unavailable)?,
