@@ -13,7 +13,7 @@ use crate::actors::batcher::Batcher;
 use crate::actors::hasher::HasherActor;
 use crate::actors::ingest::{IngestActor, IngestSettings};
 use crate::actors::lanes::RepoLanes;
-use crate::actors::messages::{LoadBatch, UpdateBatch};
+use crate::actors::messages::{LoadBatch, PruneSessions, SessionBatch, UpdateBatch};
 use crate::actors::password_budget::PasswordBudget;
 use crate::actors::password_work::PasswordWork;
 use crate::actors::pipeline::Peers;
@@ -30,6 +30,8 @@ use crate::mqtt;
 const DRAIN_POLL: Duration = Duration::from_millis(20);
 /// How long draining waits for a lost broker connection to come back.
 const DRAIN_OFFLINE_GRACE: Duration = Duration::from_secs(2);
+/// How often expired sessions are deleted (by every instance; deleting twice is harmless).
+const SESSION_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 
 /// Runs the service inside the current actix `System` until `shutdown` resolves, then drains
 /// and disconnects. Migrations are the caller's job (`serve` runs them first).
@@ -42,6 +44,7 @@ pub async fn run(
     let _instance = crate::db::instance::instance_lock(&config.database)?;
     let admission = Admission::new(config.max_in_flight);
     let (shared, all_lanes) = start_actors(&config, &faults, &admission)?;
+    let pruning = actix_rt::spawn(prune_sessions(shared.repo.clone()));
     let subscriptions = mqtt::request_subscriptions(&config);
     let mut clients = Vec::new();
     let mut extra = Vec::new();
@@ -94,6 +97,7 @@ pub async fn run(
         lanes.stop();
     }
     drop(ingests);
+    pruning.abort();
     log::info!(target: "dh::service", "stopped; {}", admission.summary());
     Ok(())
 }
@@ -105,6 +109,7 @@ struct SharedActors {
     repo: RepoLanes,
     hasher: PasswordWork,
     reads: actix::Addr<Batcher<LoadBatch>>,
+    sessions: actix::Addr<Batcher<SessionBatch>>,
     updates: actix::Addr<Batcher<UpdateBatch>>,
     admission: Arc<Admission>,
 }
@@ -118,6 +123,7 @@ impl SharedActors {
             repo: self.repo.clone(),
             hasher: self.hasher.clone(),
             reads: self.reads.clone(),
+            sessions: self.sessions.clone(),
             updates: self.updates.clone(),
             publisher,
             admission: Arc::clone(&self.admission),
@@ -156,10 +162,24 @@ fn start_actors(
         repo: repo.clone(),
         hasher: start_hasher(config, faults, admission),
         reads: Batcher::<LoadBatch>::start(&read_lanes, admission, faults),
+        sessions: Batcher::<SessionBatch>::start(&read_lanes, admission, faults),
         updates: Batcher::<UpdateBatch>::start(&write_lanes, admission, faults),
         admission: Arc::clone(admission),
     };
     Ok((shared, [repo, read_lanes, write_lanes]))
+}
+
+/// Deletes expired sessions now and every [`SESSION_PRUNE_INTERVAL`], so the table holds
+/// at most the sessions bound within one token lifetime.
+async fn prune_sessions(repo: RepoLanes) {
+    loop {
+        match repo.ask(PruneSessions).await {
+            Ok(0) => {}
+            Ok(n) => log::info!(target: "dh::service", "{n} expired sessions deleted"),
+            Err(e) => log::warn!(target: "dh::service", "deleting expired sessions failed: {e}"),
+        }
+        actix_rt::time::sleep(SESSION_PRUNE_INTERVAL).await;
+    }
 }
 
 /// The password hasher on half the cores: Argon2 is pure CPU, and a login flood on every

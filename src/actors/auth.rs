@@ -1,39 +1,36 @@
-//! The auth actor: verifies DeviceHive JWTs, keeps sessions per verified client id and checks
-//! the action's permission (docs/PROTOCOL.md). The user's status is re-checked by
-//! the repository inside the same transaction as the action itself, so a disabled user's
-//! token or session stops working on its very next request.
+//! The auth actor: verifies DeviceHive JWTs and checks the action's permission
+//! (docs/PROTOCOL.md). Sessions live in the database (`db::sessions`), shared by every
+//! instance. The user's status is re-checked by the repository inside the same transaction
+//! as the action itself, so a disabled user's token stops working on its very next request.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
 use actix::{Actor, AsyncContext, Context, Handler, Supervised};
 
-use super::messages::{Authorize, BindSession, Mint, VerifyRefresh};
+use super::messages::{Authorize, Mint, VerifyRefresh};
 use super::supervise::{guarded, inject, FaultPlan, FaultSite};
 use crate::auth::jwt::{now_ms, Claims, JwtKeys, TokenError, TokenType};
-use crate::auth::permission::allows;
 use crate::auth::verified::VerifiedTokens;
 use crate::error::ServiceError;
+use crate::handlers::credentials::permit;
 use crate::protocol::Action;
 
-/// How often sessions and remembered tokens that expired are forgotten.
-const SESSION_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
+/// How often remembered tokens that expired are forgotten.
+const PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 
-/// Verifies tokens and holds sessions.
+/// Verifies tokens.
 pub struct AuthActor {
     keys: Arc<JwtKeys>,
-    sessions: HashMap<String, Claims>,
     tokens: VerifiedTokens,
     faults: FaultPlan,
 }
 
 impl AuthActor {
-    /// An actor with no sessions.
+    /// An actor that remembers no token yet.
     pub fn new(keys: Arc<JwtKeys>, faults: FaultPlan) -> AuthActor {
         AuthActor {
             keys,
-            sessions: HashMap::new(),
             tokens: VerifiedTokens::default(),
             faults,
         }
@@ -43,25 +40,12 @@ impl AuthActor {
         inject(&self.faults, FaultSite::Auth);
         let now = now_ms();
         let authenticating = msg.action == Action::Authenticate;
-        let claims = match (&msg.token, &msg.session_key) {
-            (Some(token), _) => self
-                .tokens
-                .verify(&self.keys, token.expose(), now)
-                .map_err(|e| token_error(e, authenticating))?,
-            (None, _) if authenticating => return Err(ServiceError::Unauthorized),
-            (None, Some(key)) => {
-                let claims = self.sessions.get(key).ok_or(ServiceError::Unauthorized)?;
-                if claims.e < now {
-                    return Err(ServiceError::TokenExpired);
-                }
-                claims.clone()
-            }
-            (None, None) => return Err(ServiceError::Unauthorized),
-        };
-        match msg.action.permission() {
-            Some(needed) if !allows(claims.a.as_deref(), needed) => Err(ServiceError::AccessDenied),
-            _ => Ok(claims),
-        }
+        let claims = self
+            .tokens
+            .verify(&self.keys, msg.token.expose(), now)
+            .map_err(|e| token_error(e, authenticating))?;
+        permit(msg.action, &claims)?;
+        Ok(claims)
     }
 }
 
@@ -80,19 +64,14 @@ impl Actor for AuthActor {
 
     fn started(&mut self, ctx: &mut Self::Context) {
         ctx.set_mailbox_capacity(4096);
-        ctx.run_interval(SESSION_PRUNE_INTERVAL, |act, _| {
-            let now = now_ms();
-            act.sessions.retain(|_, claims| claims.e >= now);
-            act.tokens.prune(now);
-        });
+        ctx.run_interval(PRUNE_INTERVAL, |act, _| act.tokens.prune(now_ms()));
     }
 }
 
 impl Supervised for AuthActor {
     fn restarting(&mut self, _: &mut Self::Context) {
-        // Sessions are whole-value map entries, never left half-written by a panic, so they
-        // are kept: a restart should not log every device out.
-        log::warn!(target: "dh::auth", "auth actor restarting with {} sessions", self.sessions.len());
+        // Remembered tokens are whole-value map entries, never left half-written by a panic.
+        log::warn!(target: "dh::auth", "auth actor restarting");
     }
 }
 
@@ -135,15 +114,5 @@ impl Handler<Mint> for AuthActor {
                 })
             })
             .collect()
-    }
-}
-
-impl Handler<BindSession> for AuthActor {
-    type Result = Result<(), ServiceError>;
-
-    fn handle(&mut self, msg: BindSession, _: &mut Self::Context) -> Self::Result {
-        log::info!(target: "dh::auth", "client '{}' authenticated as user {}", msg.client_id, msg.claims.u.unwrap_or_default());
-        self.sessions.insert(msg.client_id, msg.claims);
-        Ok(())
     }
 }

@@ -30,9 +30,10 @@ use tokio::sync::oneshot;
 use super::admission::Admission;
 use super::deadline::within_deadline;
 use super::lanes::RepoLanes;
-use super::messages::{LoadBatch, UpdateBatch};
+use super::messages::{LoadBatch, SessionBatch, UpdateBatch};
 use super::repo::RepoActor;
 use super::supervise::{catch, inject, FaultPlan, FaultSite};
+use crate::db::sessions::StoredSession;
 use crate::db::user_repo::{CurrentUser, UpdateJob};
 use crate::error::ServiceError;
 
@@ -327,6 +328,22 @@ impl Batch for LoadBatch {
     }
     fn partition(user_id: &i64) -> u64 {
         user_id.unsigned_abs()
+    }
+}
+
+impl Batch for SessionBatch {
+    type Job = String;
+    type Output = StoredSession;
+    const NAME: &'static str = "session";
+    // As for `getCurrent` reads: every session request pays this batch's trip.
+    const LINGER: Option<Duration> = Some(Duration::from_millis(1));
+    const FAULT_SITE: FaultSite = FaultSite::Reads;
+    fn of(jobs: Vec<String>) -> Self {
+        SessionBatch(jobs)
+    }
+    fn partition(client_id: &String) -> u64 {
+        // Reads take no locks; one lane is what the read batchers run on (`LaneCounts`).
+        client_id.len() as u64
     }
 }
 

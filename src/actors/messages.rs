@@ -6,26 +6,24 @@ use actix::Message;
 use crate::auth::jwt::Claims;
 use crate::auth::password::StoredPassword;
 use crate::db::directory::DirectoryOp;
+use crate::db::sessions::StoredSession;
 use crate::db::user_repo::{CurrentUser, UpdateJob};
 use crate::error::ServiceError;
 use crate::handlers::{PasswordUpgrade, Verification};
 use crate::protocol::{Action, Outgoing};
 use crate::secret::Secret;
 
-/// Auth: check credentials for `action`. Uses `token` if given, else the session of
-/// `session_key` (verified topics only).
+/// Auth: check the request's own token for `action`.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<Claims, ServiceError>")]
 pub struct Authorize {
     /// The action asked for.
     pub action: Action,
-    /// The request's own token.
-    pub token: Option<Secret>,
-    /// The verified client id, if any.
-    pub session_key: Option<String>,
+    /// The request's token.
+    pub token: Secret,
 }
 
-/// Auth: bind verified claims to a verified client id.
+/// Repository: bind verified claims to a verified client id (`dh_mqtt_session`).
 #[derive(Debug, Message)]
 #[rtype(result = "Result<(), ServiceError>")]
 pub struct BindSession {
@@ -40,6 +38,17 @@ pub struct BindSession {
 #[derive(Debug, Message)]
 #[rtype(result = "Result<Vec<Result<CurrentUser, ServiceError>>, ServiceError>")]
 pub struct LoadBatch(pub Vec<i64>);
+
+/// Repository: the sessions of requests without a token that waited together, each with its
+/// user; one outcome per client id (401 for a client without a session).
+#[derive(Debug, Message)]
+#[rtype(result = "Result<Vec<Result<StoredSession, ServiceError>>, ServiceError>")]
+pub struct SessionBatch(pub Vec<String>);
+
+/// Repository: forget the sessions that expired; answers how many.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<usize, ServiceError>")]
+pub struct PruneSessions;
 
 /// Repository: apply the updates that waited together in one transaction; one outcome each.
 #[derive(Message)]

@@ -13,7 +13,7 @@ use super::ask::ask;
 use super::auth::AuthActor;
 use super::batcher::Batcher;
 use super::lanes::RepoLanes;
-use super::messages::{Delivery, LoadBatch, Publish, UpdateBatch};
+use super::messages::{Delivery, LoadBatch, Publish, SessionBatch, UpdateBatch};
 use super::password_work::PasswordWork;
 use super::publisher::PublisherActor;
 use crate::error::ServiceError;
@@ -26,7 +26,7 @@ use crate::protocol::{Answer, Origin, Request};
 pub struct Peers {
     /// Token lifetimes and hash policy.
     pub policy: TokenPolicy,
-    /// Tokens, sessions, permissions.
+    /// Tokens and permissions.
     pub auth: Addr<AuthActor>,
     /// Logins and other single queries.
     pub repo: RepoLanes,
@@ -34,6 +34,8 @@ pub struct Peers {
     pub hasher: PasswordWork,
     /// Batched `getCurrent` reads.
     pub reads: Addr<Batcher<LoadBatch>>,
+    /// Batched session reads of requests without a token.
+    pub sessions: Addr<Batcher<SessionBatch>>,
     /// Group commit of updates.
     pub updates: Addr<Batcher<UpdateBatch>>,
     /// Answers.

@@ -5,11 +5,13 @@
 use actix::{Actor, Context, Handler, Supervised};
 
 use super::messages::{
-    FindLogin, LoadBatch, LoadUser, RecordAuthentication, RecordLoginFailure, RecordLoginSuccess,
-    RunOp, UpdateBatch,
+    BindSession, FindLogin, LoadBatch, LoadUser, PruneSessions, RecordAuthentication,
+    RecordLoginFailure, RecordLoginSuccess, RunOp, SessionBatch, UpdateBatch,
 };
 use super::supervise::{guarded, inject, FaultPlan, FaultSite};
+use crate::auth::jwt::now_ms;
 use crate::db::directory::{DirectoryOp, OpError};
+use crate::db::sessions::{self, StoredSession};
 use crate::db::user_repo::{self, CurrentUser, UpdateRejection};
 use crate::db::{DbConn, DbError, DbPool};
 use crate::error::ServiceError;
@@ -84,6 +86,45 @@ impl Handler<LoadBatch> for RepoActor {
                         .ok_or(ServiceError::Unauthorized)
                 })
                 .collect())
+        })
+    }
+}
+
+impl Handler<SessionBatch> for RepoActor {
+    type Result = Result<Vec<Result<StoredSession, ServiceError>>, ServiceError>;
+
+    fn handle(&mut self, msg: SessionBatch, ctx: &mut Self::Context) -> Self::Result {
+        guarded(ctx, "repository", || {
+            let found = self.with_conn("session", |c| sessions::load_many(c, &msg.0))?;
+            Ok(msg
+                .0
+                .iter()
+                .map(|id| found.get(id).cloned().ok_or(ServiceError::Unauthorized))
+                .collect())
+        })
+    }
+}
+
+impl Handler<BindSession> for RepoActor {
+    type Result = Result<(), ServiceError>;
+
+    fn handle(&mut self, msg: BindSession, ctx: &mut Self::Context) -> Self::Result {
+        guarded(ctx, "repository", || {
+            self.with_conn("authenticate", |c| {
+                sessions::bind(c, &msg.client_id, &msg.claims, now_ms())
+            })?;
+            log::info!(target: "dh::auth", "client '{}' authenticated as user {}", msg.client_id, msg.claims.u.unwrap_or_default());
+            Ok(())
+        })
+    }
+}
+
+impl Handler<PruneSessions> for RepoActor {
+    type Result = Result<usize, ServiceError>;
+
+    fn handle(&mut self, _: PruneSessions, ctx: &mut Self::Context) -> Self::Result {
+        guarded(ctx, "repository", || {
+            self.with_conn("session pruning", |c| sessions::prune(c, now_ms()))
         })
     }
 }

@@ -16,6 +16,7 @@ use crate::auth::jwt::Claims;
 use crate::auth::password::StoredPassword;
 use crate::db::directory::DirectoryOp;
 use crate::db::model::UserChanges;
+use crate::db::sessions::StoredSession;
 use crate::db::user_repo::{CurrentUser, UpdateJob};
 use crate::error::ServiceError;
 use crate::handlers::{
@@ -64,24 +65,17 @@ impl Services for Peers {
         self.policy
     }
 
-    async fn authorize(
-        &self,
-        action: Action,
-        token: Option<Secret>,
-        session_key: Option<&str>,
-    ) -> Result<Claims, ServiceError> {
-        let session_key = session_key.map(str::to_string);
-        let msg = Authorize {
-            action,
-            token,
-            session_key,
-        };
-        ask(&self.auth, msg).await
+    async fn authorize(&self, action: Action, token: Secret) -> Result<Claims, ServiceError> {
+        ask(&self.auth, Authorize { action, token }).await
+    }
+
+    async fn session(&self, client_id: &str) -> Result<StoredSession, ServiceError> {
+        submit(&self.sessions, &self.admission, client_id.to_string()).await
     }
 
     async fn bind_session(&self, client_id: &str, claims: Claims) -> Result<(), ServiceError> {
         let client_id = client_id.to_string();
-        ask(&self.auth, BindSession { client_id, claims }).await
+        self.repo.ask(BindSession { client_id, claims }).await
     }
 
     async fn load_current(&self, user_id: i64) -> Result<CurrentUser, ServiceError> {

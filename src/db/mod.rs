@@ -15,6 +15,7 @@ pub mod migrate;
 pub mod model;
 pub mod pool;
 pub mod schema;
+pub mod sessions;
 pub mod update_batch;
 pub mod user_admin;
 pub mod user_links;

@@ -66,3 +66,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     device_type,
     user_device_type
 );
+
+// The service's own table (not DeviceHive's): sessions bound by `authenticate`.
+diesel::table! {
+    dh_mqtt_session (client_id) {
+        client_id -> Varchar,
+        user_id -> BigInt,
+        claims -> Text,
+        expires_at -> BigInt,
+        bound_at -> BigInt,
+    }
+}

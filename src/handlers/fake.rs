@@ -10,6 +10,7 @@ use crate::auth::jwt::{Claims, TokenType};
 use crate::auth::password::StoredPassword;
 use crate::db::directory::DirectoryOp;
 use crate::db::model::{NetworkRow, UserChanges, UserRow};
+use crate::db::sessions::StoredSession;
 use crate::db::user_repo::CurrentUser;
 use crate::error::ServiceError;
 use crate::model::{Role, UserStatus};
@@ -209,12 +210,11 @@ impl Services for Fake {
         self.policy
     }
 
-    async fn authorize(
-        &self,
-        _action: Action,
-        _token: Option<Secret>,
-        _key: Option<&str>,
-    ) -> Result<Claims, ServiceError> {
+    async fn authorize(&self, _action: Action, _token: Secret) -> Result<Claims, ServiceError> {
+        Err(ServiceError::Unauthorized)
+    }
+
+    async fn session(&self, _client_id: &str) -> Result<StoredSession, ServiceError> {
         Err(ServiceError::Unauthorized)
     }
 

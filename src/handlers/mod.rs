@@ -11,6 +11,7 @@
 
 pub mod authenticate;
 pub mod claims;
+pub mod credentials;
 pub mod get_current;
 pub mod manage;
 pub mod server_info;
@@ -33,6 +34,7 @@ use crate::auth::jwt::Claims;
 use crate::auth::password::StoredPassword;
 use crate::db::directory::{Caller, DirectoryOp};
 use crate::db::model::UserChanges;
+use crate::db::sessions::StoredSession;
 use crate::db::user_repo::CurrentUser;
 use crate::error::ServiceError;
 use crate::protocol::{Action, Body, Origin, Request};
@@ -108,14 +110,11 @@ pub trait Services: Directory {
     type Slot: PasswordSlot;
     /// Token lifetimes and hash policy.
     fn policy(&self) -> TokenPolicy;
-    /// Claims for `action` from the request's token, else the session of `session_key`.
-    async fn authorize(
-        &self,
-        action: Action,
-        token: Option<Secret>,
-        session_key: Option<&str>,
-    ) -> Result<Claims, ServiceError>;
-    /// Binds verified claims to a verified client id.
+    /// Claims for `action` from the request's token.
+    async fn authorize(&self, action: Action, token: Secret) -> Result<Claims, ServiceError>;
+    /// The session bound to a verified client id, with its user (401 when there is none).
+    async fn session(&self, client_id: &str) -> Result<StoredSession, ServiceError>;
+    /// Binds verified claims to a verified client id, replacing its earlier session.
     async fn bind_session(&self, client_id: &str, claims: Claims) -> Result<(), ServiceError>;
     /// An active user with its networks (401 when gone or not active).
     async fn load_current(&self, user_id: i64) -> Result<CurrentUser, ServiceError>;
@@ -171,11 +170,10 @@ pub async fn handle<S: Services>(
             _ => Err(ServiceError::Internal),
         };
     }
-    let claims = services
-        .authorize(action, token, origin.session_key())
-        .await?;
+    let credentials::Credentials { claims, user } =
+        credentials::credentials(services, action, token, origin.session_key()).await?;
     match action {
-        Action::GetCurrentUser => get_current::handle(services, claims).await,
+        Action::GetCurrentUser => get_current::handle(services, claims, user).await,
         Action::UpdateCurrentUser => {
             Box::pin(update_current::handle(services, claims, &body)).await
         }
