@@ -28,7 +28,7 @@ const MAX_INFLIGHT_ANSWERS: i32 = 1_024;
 pub const DEFAULT_SHARE_GROUP: &str = "dh-mqtt-plugin";
 
 /// Who one of the service's broker connections is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Identity {
     /// MQTT client id (the broker replaces it by the user name under
     /// `use_username_as_clientid`).
@@ -36,10 +36,9 @@ pub struct Identity {
     /// Broker user name, if any.
     pub username: Option<String>,
     /// Whether the broker keeps this connection's session (and its queued requests) while
-    /// it is away: the first connection's only. Mosquitto keeps queueing a share of the
-    /// requests for every offline member of a share group with a session, so persistent
-    /// extra connections would strand requests in sessions nobody resumes once the count is
-    /// lowered. While the service is away, the first connection's session gets them all.
+    /// it is away: the keeper's only (see [`keeper_identity`]). Mosquitto keeps queueing a
+    /// share of the requests for every offline member of a share group with a session, so
+    /// any other persistent connection would strand requests in a session nobody resumes.
     pub persistent: bool,
 }
 
@@ -53,19 +52,34 @@ pub fn connection_name(base: &str, k: u16) -> String {
     }
 }
 
-/// The identities of the configured connections (see [`connection_name`]), so each has its
-/// own broker account and session.
+/// The connections this instance holds for as long as it runs (see [`connection_name`]), so
+/// each has its own broker account and session. Without an instance name the first one is
+/// the keeper; a named instance's are `BASE-NAME`, `BASE-NAME-2`, … and all clean.
 pub fn identities(config: &Config) -> Vec<Identity> {
     (1..=config.broker_connections)
         .map(|k| {
-            let name = |base: &str| connection_name(base, k);
+            let name = |base: &str| match &config.instance {
+                Some(instance) => connection_name(&format!("{base}-{instance}"), k),
+                None => connection_name(base, k),
+            };
             Identity {
                 client_id: name(&config.client_id),
                 username: config.broker_username.as_deref().map(name),
-                persistent: k == 1,
+                persistent: k == 1 && config.instance.is_none(),
             }
         })
         .collect()
+}
+
+/// The keeper: the one persistent broker session of a deployment, in the share group like
+/// every connection, where requests queue while no instance is connected. Named instances
+/// hold it one at a time (`keeper`); an unnamed instance's first connection is it.
+pub fn keeper_identity(config: &Config) -> Identity {
+    Identity {
+        client_id: config.client_id.clone(),
+        username: config.broker_username.clone(),
+        persistent: true,
+    }
 }
 
 /// Creates the Paho client of one connection (not yet connected).
@@ -136,7 +150,7 @@ pub fn request_subscriptions(config: &Config) -> Subscriptions {
     };
     let group = match (&config.share_group, config.broker_connections) {
         (Some(group), _) => Some(group.as_str()),
-        (None, 1) => None,
+        (None, 1) if config.instance.is_none() => None,
         (None, _) => Some(DEFAULT_SHARE_GROUP),
     };
     let wanted = match group {
@@ -200,6 +214,23 @@ mod tests {
         );
         let persistent: Vec<_> = three.iter().map(|i| i.persistent).collect();
         assert_eq!(persistent, [true, false, false]);
+        let named = config(2, Some("dhplugin"), None).map(|mut c| {
+            c.instance = Some("b".into());
+            (identities(&c), keeper_identity(&c))
+        });
+        let (named, keeper) = named.unwrap_or_default();
+        let names: Vec<_> = named
+            .iter()
+            .map(|i| (i.client_id.as_str(), i.persistent))
+            .collect();
+        assert_eq!(
+            names,
+            [("dh-mqtt-plugin-b", false), ("dh-mqtt-plugin-b-2", false)]
+        );
+        assert_eq!(
+            (keeper.username.as_deref(), keeper.persistent),
+            (Some("dhplugin"), true)
+        );
         let anonymous = ids(1, None);
         assert_eq!(anonymous.first().map(|i| i.username.clone()), Some(None));
     }

@@ -11,7 +11,7 @@ use crate::actors::admission::Admission;
 use crate::actors::auth::AuthActor;
 use crate::actors::batcher::Batcher;
 use crate::actors::hasher::HasherActor;
-use crate::actors::ingest::{IngestActor, IngestSettings};
+use crate::actors::ingest::{IngestActor, IngestSettings, Retire};
 use crate::actors::lanes::RepoLanes;
 use crate::actors::messages::{LoadBatch, PruneSessions, SessionBatch, UpdateBatch};
 use crate::actors::password_budget::PasswordBudget;
@@ -22,9 +22,10 @@ use crate::actors::repo::RepoActor;
 use crate::actors::supervise::FaultPlan;
 use crate::auth::password::HashScheme;
 use crate::config::Config;
+use crate::db::keeper_lock::{GiveUp, KeeperLock};
 use crate::db::{DbPool, DbUrl};
 use crate::handlers::TokenPolicy;
-use crate::mqtt;
+use crate::mqtt::{self, Identity};
 
 /// How often draining checks whether in-flight requests are done.
 const DRAIN_POLL: Duration = Duration::from_millis(20);
@@ -42,21 +43,125 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     // Held until the service stops: one serving instance per SQLite file.
     let _instance = crate::db::instance::instance_lock(&config.database)?;
+    let keeper_identity = mqtt::keeper_identity(&config);
+    // The broker names a connection by its user name under `use_username_as_clientid`.
+    let keeper_name = keeper_identity
+        .username
+        .clone()
+        .unwrap_or_else(|| keeper_identity.client_id.clone());
+    let mut keeper_lock = KeeperLock::start(&config.database, &keeper_name);
+    if config.instance.is_none() {
+        await_keeper_lock(&mut keeper_lock, &keeper_name).await?;
+    }
     let admission = Admission::new(config.max_in_flight);
     let (shared, all_lanes) = start_actors(&config, &faults, &admission)?;
     let pruning = actix_rt::spawn(prune_sessions(shared.repo.clone()));
-    let subscriptions = mqtt::request_subscriptions(&config);
-    let mut clients = Vec::new();
-    let mut extra = Vec::new();
-    // Held until shutdown: a supervised actor without an address is not restarted.
-    let mut ingests = Vec::new();
-    // One ingest and one publisher per broker connection: each answer leaves on the
-    // connection its request came in on, so the broker's reads are spread like its writes.
+    let wiring = Wiring {
+        config: &config,
+        shared: &shared,
+        faults: &faults,
+        subscriptions: mqtt::request_subscriptions(&config),
+    };
+    let mut connections = Vec::new();
     for identity in mqtt::identities(&config) {
-        let mut client = mqtt::create_client(&config, &identity)?;
-        if !identity.persistent {
-            extra.push(client.clone());
+        connections.push(wiring.open(identity, None)?);
+    }
+    let mut keeper = None;
+    let mut shutdown = std::pin::pin!(shutdown);
+    if config.instance.is_some() {
+        // A named instance holds the keeper while the lock is its own (`db::keeper_lock`).
+        let mut held = keeper_lock.held.clone();
+        loop {
+            let holding = *held.borrow_and_update();
+            match (holding, keeper.is_some()) {
+                (true, false) => {
+                    log::info!(target: "dh::service", "this instance now holds the keeper session {keeper_name}");
+                    let give_up = Some(keeper_lock.give_up());
+                    keeper = Some(wiring.open(keeper_identity.clone(), give_up)?);
+                }
+                (false, true) => {
+                    if let Some(lost) = keeper.take() {
+                        lost.ingest.do_send(Retire);
+                    }
+                }
+                _ => {}
+            }
+            tokio::select! {
+                () = &mut shutdown => break,
+                changed = held.changed() => if changed.is_err() {
+                    (&mut shutdown).await;
+                    break;
+                },
+            }
         }
+    } else {
+        shutdown.await;
+    }
+    connections.extend(keeper);
+    // Clean connections leave the share group first, so requests arriving from now on go to
+    // the other instances, or queue in the keeper's session once it is gone too.
+    let subscriptions = &wiring.subscriptions;
+    let leaving = connections
+        .iter()
+        .filter(|c| !c.persistent)
+        .map(|c| c.client.unsubscribe_many(&subscriptions.wanted));
+    for left in futures::future::join_all(leaving).await {
+        if let Err(e) = left {
+            log::warn!(target: "dh::service", "leaving the share group failed: {e}");
+        }
+    }
+    let clients: Vec<_> = connections.iter().map(|c| c.client.clone()).collect();
+    drain(&admission, &clients, config.drain_timeout).await;
+    futures::future::join_all(clients.iter().map(disconnect)).await;
+    // Only now: another instance that takes the keeper over finds its session closed.
+    keeper_lock.release();
+    for lanes in &all_lanes {
+        lanes.stop();
+    }
+    drop(connections);
+    pruning.abort();
+    log::info!(target: "dh::service", "stopped; {}", admission.summary());
+    Ok(())
+}
+
+/// How long an unnamed instance waits for the keeper lock (a previous process may still be
+/// stopping) before refusing to start.
+const KEEPER_START_WAIT: Duration = Duration::from_secs(5);
+
+/// Waits for an unnamed instance's keeper lock: its first connection is the keeper session.
+async fn await_keeper_lock(lock: &mut KeeperLock, name: &str) -> anyhow::Result<()> {
+    let got = actix_rt::time::timeout(KEEPER_START_WAIT, lock.held.wait_for(|held| *held)).await;
+    match got {
+        Ok(Ok(_)) => Ok(()),
+        _ => anyhow::bail!(
+            "another instance holds the broker session {name} on this database; give every \
+             instance its own DH_INSTANCE to run several (docs/OPERATIONS.md, \"Several instances\")"
+        ),
+    }
+}
+
+/// One broker connection: its client, and the ingest actor that reads it.
+struct Connection {
+    client: paho_mqtt::AsyncClient,
+    persistent: bool,
+    /// Held: a supervised actor without an address is not restarted.
+    ingest: actix::Addr<IngestActor>,
+}
+
+/// What every connection is opened with.
+struct Wiring<'a> {
+    config: &'a Config,
+    shared: &'a SharedActors,
+    faults: &'a FaultPlan,
+    subscriptions: mqtt::Subscriptions,
+}
+
+impl Wiring<'_> {
+    /// Opens a connection with an ingest and a publisher of its own: each answer leaves on the
+    /// connection its request came in on, so the broker's reads are spread like its writes.
+    fn open(&self, identity: Identity, keeper: Option<GiveUp>) -> anyhow::Result<Connection> {
+        let (config, faults) = (self.config, self.faults);
+        let mut client = mqtt::create_client(config, &identity)?;
         // Opened before connecting: with a persistent session requests can arrive at once.
         let events = client.get_event_stream(None);
         let publisher = {
@@ -66,40 +171,24 @@ pub async fn run(
         let settings = IngestSettings {
             client: client.clone(),
             events: Box::new(events),
-            connect_options: mqtt::connect_options(&config, &identity, false)?,
-            clean_connect_options: mqtt::connect_options(&config, &identity, true)?,
-            subscriptions: subscriptions.clone(),
+            connect_options: mqtt::connect_options(config, &identity, false)?,
+            clean_connect_options: mqtt::connect_options(config, &identity, true)?,
+            subscriptions: self.subscriptions.clone(),
             client_id: identity.client_id,
             broker_url: config.broker_url.clone(),
             max_payload_bytes: config.max_payload_bytes,
-            admission: Arc::clone(&admission),
-            peers: shared.peers(publisher),
+            admission: Arc::clone(&self.shared.admission),
+            peers: self.shared.peers(publisher),
             faults: faults.clone(),
+            keeper,
         };
-        ingests.push(Supervisor::start(move |_| IngestActor::new(settings)));
-        clients.push(client);
+        let ingest = Supervisor::start(move |_| IngestActor::new(settings));
+        Ok(Connection {
+            client,
+            persistent: identity.persistent,
+            ingest,
+        })
     }
-
-    shutdown.await;
-    // Extra connections leave the share group first, so requests arriving from now on go
-    // to the first connection (and queue in its session once it is gone too).
-    let leaving = extra
-        .iter()
-        .map(|c| c.unsubscribe_many(&subscriptions.wanted));
-    for left in futures::future::join_all(leaving).await {
-        if let Err(e) = left {
-            log::warn!(target: "dh::service", "leaving the share group failed: {e}");
-        }
-    }
-    drain(&admission, &clients, config.drain_timeout).await;
-    futures::future::join_all(clients.iter().map(disconnect)).await;
-    for lanes in &all_lanes {
-        lanes.stop();
-    }
-    drop(ingests);
-    pruning.abort();
-    log::info!(target: "dh::service", "stopped; {}", admission.summary());
-    Ok(())
 }
 
 /// The actors every broker connection shares.

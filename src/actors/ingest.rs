@@ -15,13 +15,14 @@ use actix::{
     Actor, ActorContext, ActorFutureExt, AsyncContext, Context, StreamHandler, Supervised,
 };
 use paho_mqtt::{
-    AsyncClient, ConnectOptions, Event, Message, PropertyCode, RetainHandling,
+    AsyncClient, ConnectOptions, Event, Message, PropertyCode, ReasonCode, RetainHandling,
     SubscribeOptionsBuilder,
 };
 
 use super::admission::Admission;
 use super::pipeline::{self, Peers};
 use super::supervise::{inject, FaultPlan, FaultSite};
+use crate::db::keeper_lock::GiveUp;
 use crate::error::ServiceError;
 use crate::logging::excerpt;
 use crate::mqtt::Subscriptions;
@@ -69,7 +70,15 @@ pub struct IngestSettings {
     pub peers: Peers,
     /// Test-only fault plan.
     pub faults: FaultPlan,
+    /// For the keeper connection: gives the keeper lock up when another instance took the
+    /// session over (then this connection does not reconnect).
+    pub keeper: Option<GiveUp>,
 }
+
+/// Closes the connection for good: the keeper of an instance that lost the keeper lock.
+#[derive(actix::Message)]
+#[rtype(result = "()")]
+pub struct Retire;
 
 /// Logs a repeated warning at most once per [`WARN_INTERVAL`], with how many were held back.
 struct RateLimited {
@@ -109,6 +118,8 @@ pub struct IngestActor {
     /// Connections in a row lost within [`FLAP_WINDOW`].
     flaps: u32,
     warnings: RateLimited,
+    /// Closed for good (see [`Retire`]): never reconnects.
+    retired: bool,
 }
 
 impl IngestActor {
@@ -122,6 +133,7 @@ impl IngestActor {
             connected_at: None,
             flaps: 0,
             warnings: RateLimited::new(),
+            retired: false,
         }
     }
 
@@ -154,7 +166,7 @@ impl IngestActor {
             .take()
             .is_some_and(|t| t.elapsed() < FLAP_WINDOW);
         self.flaps = if short { self.flaps + 1 } else { 0 };
-        if self.connecting {
+        if self.connecting || self.retired {
             return;
         }
         let clean = self.flaps >= MAX_FLAPS;
@@ -345,6 +357,17 @@ impl Supervised for IngestActor {
     }
 }
 
+impl actix::Handler<Retire> for IngestActor {
+    type Result = ();
+
+    fn handle(&mut self, _: Retire, ctx: &mut Self::Context) {
+        self.retired = true;
+        log::warn!(target: "dh::ingest", "closing {}: this instance no longer holds the keeper lock", self.settings.client_id);
+        let token = self.settings.client.disconnect(None);
+        ctx.spawn(wrap_future::<_, Self>(token).map(|_, _, ctx: &mut Context<Self>| ctx.stop()));
+    }
+}
+
 impl StreamHandler<Event> for IngestActor {
     fn handle(&mut self, event: Event, ctx: &mut Self::Context) {
         match event {
@@ -359,8 +382,16 @@ impl StreamHandler<Event> for IngestActor {
                 self.on_connection_lost(ctx);
             }
             Event::Disconnected { reason_code, .. } => {
-                log::warn!(target: "dh::ingest", "broker disconnected us: {reason_code}");
-                self.on_connection_lost(ctx);
+                log::warn!(target: "dh::ingest", "broker disconnected {}: {reason_code}", self.settings.client_id);
+                match (&self.settings.keeper, reason_code) {
+                    (Some(give_up), ReasonCode::SessionTakenOver) => {
+                        // Reconnecting would take it back: two instances would fight over it.
+                        log::warn!(target: "dh::ingest", "another instance took the keeper session {} over; leaving it to that one", self.settings.client_id);
+                        self.retired = true;
+                        (give_up.0)();
+                    }
+                    _ => self.on_connection_lost(ctx),
+                }
             }
             Event::Shutdown => log::info!(target: "dh::ingest", "MQTT client shut down"),
             Event::Message(msg) => {

@@ -53,6 +53,7 @@ fn payload(cfg: &LoadConfig, seq: u64) -> (String, Vec<u8>) {
         Kind::Get => {
             format!(r#"{{"action":"user/getCurrent","requestId":{seq},"token":"{token}"}}"#)
         }
+        Kind::SessionGet => format!(r#"{{"action":"user/getCurrent","requestId":{seq}}}"#),
         Kind::UpdateData => format!(
             r#"{{"action":"user/updateCurrent","requestId":{seq},"token":"{token}","user":{{"data":{{"n":{seq}}}}}}}"#
         ),
@@ -78,7 +79,7 @@ fn payload(cfg: &LoadConfig, seq: u64) -> (String, Vec<u8>) {
         }
     };
     let action = match kind {
-        Kind::Get => "user/getCurrent",
+        Kind::Get | Kind::SessionGet => "user/getCurrent",
         Kind::UpdateData | Kind::UpdatePassword => "user/updateCurrent",
         Kind::BadLogin => "token",
         Kind::List | Kind::Search => "user/list",
@@ -95,6 +96,7 @@ fn answer_topics(login: &str) -> Vec<String> {
         "token",
         "user/list",
         "user/count",
+        "authenticate",
         "",
     ]
     .iter()
@@ -180,6 +182,9 @@ async fn connect_clients(
         let topics = answer_topics(&account.login);
         let (client, stream) =
             connect_with(&account, &topics, cfg.qos.min(1), cfg.resilient).await?;
+        if cfg.mix.needs_session() {
+            authenticate(&client, &stream, &account.login, &cfg.token).await?;
+        }
         let shared = Arc::clone(shared);
         readers.push(tokio::spawn(async move {
             // `None` marks a lost connection; a resilient connection comes back.
@@ -205,6 +210,39 @@ async fn connect_clients(
         clients.push((client, account.login));
     }
     Ok((clients, readers))
+}
+
+/// Binds the token to the connection's client id (`authenticate`) and waits for the answer.
+async fn authenticate(
+    client: &AsyncClient,
+    stream: &paho_mqtt::AsyncReceiver<Option<Message>>,
+    login: &str,
+    token: &str,
+) -> anyhow::Result<()> {
+    let body =
+        serde_json::json!({"action": "authenticate", "requestId": "bench-auth", "token": token});
+    client
+        .publish(Message::new(
+            format!("dh/request/{login}"),
+            body.to_string(),
+            1,
+        ))
+        .await?;
+    let answer = async {
+        while let Ok(msg) = stream.recv().await {
+            let Some(msg) = msg else { continue };
+            let json: Value = serde_json::from_slice(msg.payload()).unwrap_or(Value::Null);
+            if json.get("requestId").and_then(Value::as_str) == Some("bench-auth") {
+                return Some(json);
+            }
+        }
+        None
+    };
+    match tokio::time::timeout(Duration::from_secs(10), answer).await {
+        Ok(Some(json)) if json.get("status").and_then(Value::as_str) == Some("success") => Ok(()),
+        Ok(Some(json)) => anyhow::bail!("{login}: authenticate refused: {json}"),
+        _ => anyhow::bail!("{login}: no answer to authenticate within 10 s"),
+    }
 }
 
 /// Sends the scenario's requests at its pace.
@@ -377,7 +415,7 @@ mod tests {
     /// connection reads (a kind whose answer topic is missing only ever times out).
     #[test]
     fn every_kind_is_a_served_request_whose_answer_is_read() -> Result<(), String> {
-        let mix: Mix = "get,update,password,badlogin,list,search,count".parse()?;
+        let mix: Mix = "get,session,update,password,badlogin,list,search,count".parse()?;
         let cfg = LoadConfig {
             broker_url: String::new(),
             client_prefix: "bench".into(),
@@ -399,7 +437,7 @@ mod tests {
             resilient: false,
         };
         let topics = answer_topics("bench01");
-        for seq in 0..7 {
+        for seq in 0..8 {
             let (action, body) = payload(&cfg, seq);
             let request = crate::protocol::decode(&body, 4096).map_err(|e| e.error.to_string())?;
             assert_eq!(request.action.name(), action, "request {seq}");

@@ -10,6 +10,9 @@ use super::connection::Account;
 pub enum Kind {
     /// `user/getCurrent`
     Get,
+    /// `user/getCurrent` without a token, on the session each connection binds with
+    /// `authenticate` before the load.
+    SessionGet,
     /// `user/updateCurrent` with `data` only.
     UpdateData,
     /// `user/updateCurrent` with a password (an Argon2 hash per request).
@@ -37,6 +40,7 @@ impl std::str::FromStr for Mix {
             let (name, weight) = item.split_once('=').unwrap_or((item, "1"));
             let kind = match name {
                 "get" => Kind::Get,
+                "session" => Kind::SessionGet,
                 "update" => Kind::UpdateData,
                 "password" => Kind::UpdatePassword,
                 "badlogin" => Kind::BadLogin,
@@ -45,7 +49,7 @@ impl std::str::FromStr for Mix {
                 "count" => Kind::Count,
                 other => {
                     return Err(format!(
-                        "unknown request kind '{other}' (get|update|password|badlogin|list|search|count)"
+                        "unknown request kind '{other}' (get|session|update|password|badlogin|list|search|count)"
                     ))
                 }
             };
@@ -62,6 +66,11 @@ impl std::str::FromStr for Mix {
 }
 
 impl Mix {
+    /// Whether a connection must `authenticate` before its load.
+    pub fn needs_session(&self) -> bool {
+        self.0.iter().any(|(k, w)| *k == Kind::SessionGet && *w > 0)
+    }
+
     /// The kind of request number `seq` (a deterministic weighted round-robin).
     pub fn pick(&self, seq: u64) -> Kind {
         let total: u64 = self.0.iter().map(|(_, w)| u64::from(*w)).sum();

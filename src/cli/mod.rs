@@ -60,6 +60,9 @@ enum Command {
         /// The service's broker connections (DH_BROKER_CONNECTIONS): one account each.
         #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=crate::config::MAX_BROKER_CONNECTIONS as i64))]
         connections: u16,
+        /// The instances' names (DH_INSTANCE), comma-separated: accounts USER-NAME… for each.
+        #[arg(long, value_delimiter = ',')]
+        instances: Vec<String>,
     },
 }
 
@@ -236,9 +239,10 @@ pub fn run() -> anyhow::Result<()> {
     if let Command::Acl {
         service_user,
         connections,
+        instances,
     } = &cli.command
     {
-        print!("{}", acl::acl_text(service_user, *connections));
+        print!("{}", acl::acl_text(service_user, *connections, instances));
         return Ok(());
     }
     let config = Arc::new(Config::resolve(&cli.settings, cli.config.as_ref())?);

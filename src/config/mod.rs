@@ -71,6 +71,8 @@ pub struct Config {
     pub client_id: String,
     /// Shared-subscription group.
     pub share_group: Option<String>,
+    /// This instance's name among several on one broker.
+    pub instance: Option<String>,
     /// Broker connections (sessions) sharing the request subscriptions.
     pub broker_connections: u16,
     /// In-flight bound.
@@ -150,6 +152,7 @@ impl Config {
             broker_password: s.broker_password,
             client_id: set(s.client_id, "client_id")?,
             share_group: s.share_group,
+            instance: s.instance,
             broker_connections: set(s.broker_connections, "broker_connections")?,
             max_in_flight: set(s.max_in_flight, "max_in_flight")?,
             password_queue: set(s.password_queue, "password_queue")?,
@@ -196,6 +199,14 @@ impl Config {
             return Err(ConfigError(format!(
                 "broker_connections must be between 1 and {MAX_BROKER_CONNECTIONS}"
             )));
+        }
+        if let Some(name) = &self.instance {
+            let valid = name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            if name.is_empty() || name.len() > 32 || !valid {
+                return Err(ConfigError(format!(
+                    "DH_INSTANCE '{name}' must be 1 to 32 ASCII letters, digits or '_'"
+                )));
+            }
         }
         if let Some(group) = &self.share_group {
             if group.is_empty() || group.contains(['/', '+', '#']) {

@@ -121,6 +121,9 @@ settings! {
         /// Subscribe through this shared-subscription group to run several instances.
         share_group: String, env "DH_SHARE_GROUP", default None,
             note "none (`dh-mqtt-plugin` when the service holds several connections)";
+        /// This instance's name when several run on one broker: its connections log in as USERNAME-NAME (CLIENT_ID-NAME), and one instance at a time also holds the broker session USERNAME.
+        instance: String, env "DH_INSTANCE", default None,
+            note "none: one instance, whose first connection is USERNAME";
         /// Broker connections sharing the request subscriptions; connection k (from 2) logs in as USERNAME-k with client id CLIENT_ID-k.
         broker_connections: u16, env "DH_BROKER_CONNECTIONS", default Some(1), note "up to 8";
         /// Requests handled at once before new ones get 503 "Server is busy".

@@ -10,6 +10,7 @@
 pub mod combine;
 pub mod directory;
 pub mod instance;
+pub mod keeper_lock;
 pub mod like;
 pub mod migrate;
 pub mod model;

@@ -115,3 +115,11 @@ pub fn prune(conn: &mut DbConn, now_ms: i64) -> QueryResult<usize> {
 pub fn count(conn: &mut DbConn) -> QueryResult<i64> {
     with_conn!(conn, |c| dh_mqtt_session::table.count().get_result(c))
 }
+
+/// Sessions of one client in the table (0 or 1), expired or not.
+pub fn count_of(conn: &mut DbConn, client_id: &str) -> QueryResult<i64> {
+    with_conn!(conn, |c| dh_mqtt_session::table
+        .filter(dh_mqtt_session::client_id.eq(client_id))
+        .count()
+        .get_result(c))
+}

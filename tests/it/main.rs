@@ -24,6 +24,7 @@ mod corpus;
 mod database_faults;
 mod errors;
 mod get_current;
+mod instances;
 mod logs;
 mod manage;
 mod mqtt5;

@@ -23,6 +23,8 @@ pub const CLIENTS: &[&str] = &[
 ];
 /// The service's account for its second broker connection (`DH_BROKER_CONNECTIONS=2`).
 pub const SECOND_CONNECTION: &str = "dhplugin-2";
+/// Instance names (`DH_INSTANCE`) the test brokers have service accounts for: `dhplugin-a` …
+pub const INSTANCES: &[&str] = &["a", "b", "c"];
 /// A test-only account that may read every answer, for answers the shipped ACL lets no client
 /// read (unknown actions). The ACL isolation tests never use it.
 pub const OBSERVER: &str = "observer";
@@ -59,11 +61,18 @@ impl TestBroker {
         write_password_file(dir.path());
         let acl = fs::read_to_string(repo_file("deploy/mosquitto/acl"))
             .unwrap_or_else(|e| panic!("deploy/mosquitto/acl: {e}"));
-        // The second service account is what `dh-mqtt-plugin acl --connections 2` adds.
-        let acl = format!(
+        // The second service account is what `dh-mqtt-plugin acl --connections 2` adds, the
+        // instances' what `--instances a,b,c` adds.
+        let mut acl = format!(
             "{acl}\nuser {SECOND_CONNECTION}\ntopic read dh/request/#\ntopic read dh/request\n\
              topic write dh/response/#\n\nuser {OBSERVER}\ntopic read dh/response/#\n"
         );
+        for name in INSTANCES {
+            acl.push_str(&format!(
+                "user dhplugin-{name}\ntopic read dh/request/#\ntopic read dh/request\n\
+                 topic write dh/response/#\n"
+            ));
+        }
         write(dir.path(), "acl", &acl);
         let mut broker = TestBroker {
             dir,
@@ -192,6 +201,9 @@ fn write_password_file(dir: &Path) {
         "dhplugin:{SERVICE_PASSWORD}\n{SECOND_CONNECTION}:{SERVICE_PASSWORD}\n\
          {OBSERVER}:{CLIENT_PASSWORD}\n"
     );
+    for name in INSTANCES {
+        text.push_str(&format!("dhplugin-{name}:{SERVICE_PASSWORD}\n"));
+    }
     for client in CLIENTS {
         text.push_str(&format!("{client}:{CLIENT_PASSWORD}\n"));
     }
