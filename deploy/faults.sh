@@ -105,24 +105,6 @@ fault() {
     now_ms > "$DIR/recovered"
 }
 
-# One line of the table from a run's outcomes file.
-ledger_row() {
-    local name=$1 csv=$2 recovered=$3
-    awk -F, -v name="$name" -v rec="$recovered" '
-        NR == 1 { next }
-        { sent++ }
-        $4 == 1 { once++ } $4 >= 2 { twice++ } $4 == 0 { never++ }
-        $3 != "" && $5 != 0 { errors[$5]++ }
-        $3 != "" { d = $3 - $2; if (d > worst) worst = d }
-        $3 != "" && $5 == 0 && $3 >= rec && (first == "" || $3 < first) { first = $3 }
-        END {
-            e = ""; for (c in errors) e = e (e == "" ? "" : ", ") errors[c] " x " c
-            if (e == "") e = "none"
-            back = (first == "" ? "never" : sprintf("%.2f s", (first - rec) / 1000))
-            printf "| %s | %d | %d | %d | %d | %s | %.2f s | %s |\n", name, sent, once, twice, never, e, worst / 1000, back
-        }' "$csv"
-}
-
 run_scenario() {
     local name=$1
     rm -f "$DIR/recovered"

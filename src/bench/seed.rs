@@ -1,4 +1,5 @@
-//! `dh-bench seed-users`: a large user table for the listing benchmark (deploy/bench-list.sh).
+//! `dh-bench seed-users` and `seed-sessions`: large tables for the listing and session
+//! benchmarks (deploy/bench-list.sh, deploy/bench-sessions.sh).
 
 use std::time::Duration;
 
@@ -6,15 +7,60 @@ use diesel::connection::SimpleConnection;
 
 use crate::db::{DbPool, DbUrl};
 
-/// Adds `count` client users named `{prefix}{n}` (no password: they cannot log in), in one
-/// statement, for listing benchmarks on a large table.
-pub fn seed_users(url: &str, prefix: &str, count: u64) -> anyhow::Result<()> {
+/// Adds `count` live sessions for client ids `{prefix}{n}`, bound to the users with ids 1 to
+/// `count` (wrapping at `users`), expiring in a day: what many devices that authenticated
+/// leave in `dh_mqtt_session`.
+pub fn seed_sessions(url: &str, prefix: &str, count: u64, users: u64) -> anyhow::Result<()> {
+    check_prefix(prefix)?;
+    let url = DbUrl::parse(url).map_err(anyhow::Error::msg)?;
+    let pool = DbPool::open(&url, 1, Duration::from_secs(30))?;
+    let mut conn = pool.get()?;
+    let now = crate::auth::jwt::now_ms();
+    let expires = now + 86_400_000;
+    let users = users.max(1);
+    // Session n's user, and the claims of a client login token of that user.
+    let user = |n: &str| format!("(({n} - 1) % {users} + 1)");
+    let claims = |n: &str| {
+        format!(
+            "'{{\"u\":' || {} || ',\"a\":[],\"n\":[],\"dt\":[\"*\"],\"e\":{expires},\"t\":1}}'",
+            user(n)
+        )
+    };
+    let sql = match &url {
+        DbUrl::Postgres(_) => format!(
+            "SET statement_timeout = 0; \
+             INSERT INTO dh_mqtt_session (client_id, user_id, claims, expires_at, bound_at) \
+             SELECT '{prefix}' || g, {}, {}, {expires}, {now} \
+             FROM generate_series(1, {count}) AS g; ANALYZE dh_mqtt_session",
+            user("g"),
+            claims("g")
+        ),
+        DbUrl::Sqlite(_) => format!(
+            "WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < {count}) \
+             INSERT INTO dh_mqtt_session (client_id, user_id, claims, expires_at, bound_at) \
+             SELECT '{prefix}' || n, {}, {}, {expires}, {now} FROM g; ANALYZE",
+            user("n"),
+            claims("n")
+        ),
+    };
+    crate::with_conn!(&mut conn, |c| c.batch_execute(&sql))?;
+    Ok(())
+}
+
+fn check_prefix(prefix: &str) -> anyhow::Result<()> {
     if !prefix
         .chars()
         .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
     {
         anyhow::bail!("the prefix may hold only letters, digits, - and _");
     }
+    Ok(())
+}
+
+/// Adds `count` client users named `{prefix}{n}` (no password: they cannot log in), in one
+/// statement, for listing benchmarks on a large table.
+pub fn seed_users(url: &str, prefix: &str, count: u64) -> anyhow::Result<()> {
+    check_prefix(prefix)?;
     let url = DbUrl::parse(url).map_err(anyhow::Error::msg)?;
     let pool = DbPool::open(&url, 1, Duration::from_secs(30))?;
     let mut conn = pool.get()?;

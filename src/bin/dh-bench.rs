@@ -89,6 +89,21 @@ enum Cmd {
         #[arg(long, default_value = "seeded")]
         prefix: String,
     },
+    /// Adds COUNT live sessions for client ids PREFIX1 … PREFIXn, bound to users 1 … USERS.
+    SeedSessions {
+        /// The database (sqlite://… or postgres://…).
+        #[arg(long, env = "DATABASE_URL")]
+        database_url: String,
+        /// How many.
+        #[arg(long)]
+        count: u64,
+        /// Users the sessions are spread over (ids 1 to USERS).
+        #[arg(long, default_value_t = 1)]
+        users: u64,
+        /// Client id prefix.
+        #[arg(long, default_value = "seeded")]
+        prefix: String,
+    },
     /// A bare responder answering every request with a canned success.
     Echo {
         /// Broker URL.
@@ -242,6 +257,12 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             count,
             prefix,
         } => dh_mqtt_plugin::bench::seed::seed_users(&database_url, &prefix, count)?,
+        Cmd::SeedSessions {
+            database_url,
+            count,
+            users,
+            prefix,
+        } => dh_mqtt_plugin::bench::seed::seed_sessions(&database_url, &prefix, count, users)?,
         Cmd::Echo {
             broker_url,
             username,

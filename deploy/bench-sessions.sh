@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# Sessions from the database against tokens (docs/PERFORMANCE.md, "Sessions"), one instance,
+# SQLite and a PostgreSQL database made for the run, a private Mosquitto from the shipped
+# configuration. Alternating rounds of 16 x 4 user/getCurrent:
+#   token     with a token in every request (P1)
+#   session   without one, on the session each connection bound with `authenticate`
+#   baseline  P1 against the binary in DH_BENCH_BASELINE (a build of an earlier commit), if set
+# first with 64 users and 64 sessions, then with 1,000,000 users and 100,000 sessions
+# (DH_BENCH_USERS, DH_BENCH_SESSIONS), with the service's peak RSS after each large round.
+# Results in bench/results/sessions-{sqlite,postgres}.txt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source deploy/lib.sh
+
+build_for_measuring
+BIN="$PWD/target/release"
+BASELINE="${DH_BENCH_BASELINE:-}"
+DIR="$PWD/run-bench-sessions"
+OUT="${DH_BENCH_OUT:-$PWD/bench/results}"
+USERS="${DH_BENCH_USERS:-1000000}"
+SESSIONS="${DH_BENCH_SESSIONS:-100000}"
+ROUNDS="${DH_BENCH_ROUNDS:-3}"
+DURATION="${DH_BENCH_DURATION:-10}"
+rm -rf "$DIR" && mkdir -p "$DIR" "$OUT"
+
+export DH_BENCH_CLIENT_PASSWORD="bench-client-pw" DH_BENCH_PASSWORD="bench-password"
+export DH_BROKER_PASSWORD="$(openssl rand -hex 12)"
+accounts=("dhplugin:$DH_BROKER_PASSWORD")
+for i in $(seq -f %02g 1 16); do accounts+=("bench$i:$DH_BENCH_CLIENT_PASSWORD"); done
+PORT=$(free_port_from 18870)
+start_private_broker "$DIR/mosquitto" "$PORT" "${accounts[@]}"
+SERVICE=
+trap '[ -n "$SERVICE" ] && kill $SERVICE 2>/dev/null; stop_private_broker "$DIR/mosquitto"' EXIT
+export DH_BROKER_URL="tcp://127.0.0.1:$PORT" DH_BROKER_USERNAME=dhplugin RUST_LOG=info
+export JWT_SECRET="$(openssl rand -hex 32)" DH_ACCESS_TOKEN_LIFETIME_SECS=86400
+
+serve() {
+    "$1" serve > "$DIR/service.log" 2>&1 &
+    SERVICE=$!
+    for _ in $(seq 200); do grep -q 'ready: subscribed' "$DIR/service.log" && return; sleep 0.05; done
+    echo "error: the service did not start; see $DIR/service.log" >&2
+    exit 1
+}
+stop() { kill "$SERVICE"; wait "$SERVICE" 2>/dev/null || true; SERVICE=; }
+
+# One round: answers/s of `dh-bench load --mix MIX` at 16 x 4 against BINARY.
+round() {
+    local binary=$1 mix=$2
+    serve "$binary"
+    "$BIN/dh-bench" load --quiet --mix "$mix" --clients 16 --in-flight 4 --duration "$DURATION" > "$DIR/round.txt"
+    sed -nE 's/^throughput ([0-9]+) answers.*/\1/p' "$DIR/round.txt"
+    if grep -qE 'errors \{[^}]+\}|missing [1-9]' "$DIR/round.txt"; then
+        echo "error: a round had failed requests:" >&2; cat "$DIR/round.txt" >&2; exit 1
+    fi
+    awk '/VmHWM/ {print $2}' "/proc/$SERVICE/status" >> "$DIR/rss.txt"
+    stop
+}
+
+rounds() {
+    local title=$1
+    echo "## $title: answers/s, 16 x 4 getCurrent, alternating rounds"
+    local kinds=(token session)
+    [ -n "$BASELINE" ] && kinds+=(baseline)
+    printf '| round |'; printf ' %s |' "${kinds[@]}"; printf ' largest peak RSS of the round |\n'
+    printf '|---|'; printf -- '---|' "${kinds[@]}"; printf -- '---|\n'
+    for r in $(seq "$ROUNDS"); do
+        local row="| $r |"
+        : > "$DIR/rss.txt"
+        for kind in "${kinds[@]}"; do
+            case $kind in
+                token) row="$row $(round "$BIN/dh-mqtt-plugin" get) |" ;;
+                session) row="$row $(round "$BIN/dh-mqtt-plugin" session) |" ;;
+                baseline) row="$row $(round "$BASELINE" get) |" ;;
+            esac
+        done
+        echo "$row $(sort -n "$DIR/rss.txt" | tail -n 1) KiB |"
+    done | tee "$DIR/rows.txt"
+    # Columns: "", round, the kinds..., RSS, "".
+    awk -F'|' -v kinds="${kinds[*]}" '
+        { for (i = 3; i <= NF - 2; i++) sum[i] += $i; n++ }
+        END {
+            split(kinds, k, " ")
+            printf "\nmean:"; for (i = 3; i <= NF - 2; i++) printf " %s %.0f", k[i - 2], sum[i] / n
+            printf "; session/token %.3f", sum[4] / sum[3]
+            if (NF - 2 >= 5) printf "; token/baseline %.3f", sum[3] / sum[5]
+            printf "\n\n"
+        }' "$DIR/rows.txt"
+}
+
+run_backend() {
+    local label=$1
+    export DATABASE_URL=$2
+    "$BIN/dh-mqtt-plugin" migrate 2>/dev/null
+    echo "$DH_BENCH_PASSWORD" | "$BIN/dh-mqtt-plugin" user add --login bench --role client >/dev/null 2>&1
+    export DH_BENCH_TOKEN
+    DH_BENCH_TOKEN=$("$BIN/dh-mqtt-plugin" token --login bench 2>/dev/null | sed -E 's/.*"accessToken":"([^"]+)".*/\1/')
+    # 64 users and 64 sessions: bench, 63 more users; 16 sessions of the load, 48 more.
+    "$BIN/dh-bench" seed-users --count 63
+    "$BIN/dh-bench" seed-sessions --count 48 --users 64
+    rounds "$label, 64 users and 64 sessions"
+    local start=$SECONDS
+    "$BIN/dh-bench" seed-users --count "$((USERS - 64))" --prefix large
+    "$BIN/dh-bench" seed-sessions --count "$((SESSIONS - 64))" --users "$USERS" --prefix large
+    echo "seeded to $USERS users and $SESSIONS sessions in $((SECONDS - start)) s"
+    BASELINE_SAVED=$BASELINE BASELINE=
+    rounds "$label, $USERS users and $SESSIONS sessions"
+    BASELINE=$BASELINE_SAVED
+}
+
+run_backend sqlite "sqlite://$DIR/sessions.sqlite" | tee "$OUT/sessions-sqlite.txt"
+ensure_postgres
+fresh_postgres_database dh_bench_sessions
+run_backend postgres "postgres://dh_bench_sessions:dh_bench_sessions@127.0.0.1:5432/dh_bench_sessions" | tee "$OUT/sessions-postgres.txt"
