@@ -62,7 +62,7 @@ rounds() {
     local kinds=(token session)
     [ -n "$BASELINE" ] && kinds+=(baseline)
     printf '| round |'; printf ' %s |' "${kinds[@]}"; printf ' largest peak RSS of the round |\n'
-    printf '|---|'; printf -- '---|' "${kinds[@]}"; printf -- '---|\n'
+    printf '|---|'; for _ in "${kinds[@]}"; do printf -- '---|'; done; printf -- '---|\n'
     for r in $(seq "$ROUNDS"); do
         local row="| $r |"
         : > "$DIR/rss.txt"
