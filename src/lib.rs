@@ -21,6 +21,7 @@ pub mod logging;
 pub mod memory;
 pub mod model;
 pub mod mqtt;
+pub mod ops;
 pub mod protocol;
 pub mod scheduling;
 pub mod secret;

@@ -26,6 +26,10 @@ use crate::db::keeper_lock::{GiveUp, KeeperLock};
 use crate::db::{DbPool, DbUrl};
 use crate::handlers::TokenPolicy;
 use crate::mqtt::{self, Identity};
+use crate::ops::health::Health;
+use crate::ops::metrics::{self, Sources};
+use crate::ops::probe::Probe;
+use crate::ops::{http, systemd};
 
 /// How often draining checks whether in-flight requests are done.
 const DRAIN_POLL: Duration = Duration::from_millis(20);
@@ -56,11 +60,33 @@ pub async fn run(
     let admission = Admission::new(config.max_in_flight);
     let (shared, all_lanes) = start_actors(&config, &faults, &admission)?;
     let pruning = actix_rt::spawn(prune_sessions(shared.repo.clone()));
+    let health = Health::new();
+    if let Some(addr) = config.metrics_listen {
+        let sources = Sources {
+            admission: Arc::clone(&admission),
+            pool: shared.pool.clone(),
+            passwords: shared.hasher.budget(),
+            health: Arc::clone(&health),
+        };
+        http::start(addr, metrics::install()?, sources)
+            .map_err(|e| anyhow::anyhow!("cannot serve metrics on {addr}: {e}"))?;
+    }
+    let probe = Probe {
+        auth: shared.auth.clone(),
+        lanes: all_lanes.to_vec(),
+        health: Arc::clone(&health),
+    };
+    let checks = actix_rt::spawn(systemd::run(
+        probe,
+        shared.repo.clone(),
+        Arc::clone(&admission),
+    ));
     let wiring = Wiring {
         config: &config,
         shared: &shared,
         faults: &faults,
         subscriptions: mqtt::request_subscriptions(&config),
+        health: &health,
     };
     let mut connections = Vec::new();
     for identity in mqtt::identities(&config) {
@@ -82,6 +108,7 @@ pub async fn run(
                 (false, true) => {
                     if let Some(lost) = keeper.take() {
                         lost.ingest.do_send(Retire);
+                        health.unlink(&keeper_identity.client_id);
                     }
                 }
                 _ => {}
@@ -98,6 +125,7 @@ pub async fn run(
         shutdown.await;
     }
     connections.extend(keeper);
+    systemd::stopping(admission.in_flight());
     // Clean connections leave the share group first, so requests arriving from now on go to
     // the other instances, or queue in the keeper's session once it is gone too.
     let subscriptions = &wiring.subscriptions;
@@ -120,6 +148,7 @@ pub async fn run(
     }
     drop(connections);
     pruning.abort();
+    checks.abort();
     log::info!(target: "dh::service", "stopped; {}", admission.summary());
     Ok(())
 }
@@ -154,6 +183,7 @@ struct Wiring<'a> {
     shared: &'a SharedActors,
     faults: &'a FaultPlan,
     subscriptions: mqtt::Subscriptions,
+    health: &'a Arc<Health>,
 }
 
 impl Wiring<'_> {
@@ -161,6 +191,7 @@ impl Wiring<'_> {
     /// connection its request came in on, so the broker's reads are spread like its writes.
     fn open(&self, identity: Identity, keeper: Option<GiveUp>) -> anyhow::Result<Connection> {
         let (config, faults) = (self.config, self.faults);
+        let identity_name = identity.client_id.clone();
         let mut client = mqtt::create_client(config, &identity)?;
         // Opened before connecting: with a persistent session requests can arrive at once.
         let events = client.get_event_stream(None);
@@ -180,6 +211,7 @@ impl Wiring<'_> {
             admission: Arc::clone(&self.shared.admission),
             peers: self.shared.peers(publisher),
             faults: faults.clone(),
+            link: self.health.link(&identity_name),
             keeper,
         };
         let ingest = Supervisor::start(move |_| IngestActor::new(settings));
@@ -201,6 +233,8 @@ struct SharedActors {
     sessions: actix::Addr<Batcher<SessionBatch>>,
     updates: actix::Addr<Batcher<UpdateBatch>>,
     admission: Arc<Admission>,
+    /// For the metrics of the pool.
+    pool: DbPool,
 }
 
 impl SharedActors {
@@ -254,6 +288,7 @@ fn start_actors(
         sessions: Batcher::<SessionBatch>::start(&read_lanes, admission, faults),
         updates: Batcher::<UpdateBatch>::start(&write_lanes, admission, faults),
         admission: Arc::clone(admission),
+        pool,
     };
     Ok((shared, [repo, read_lanes, write_lanes]))
 }

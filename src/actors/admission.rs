@@ -21,6 +21,8 @@ pub struct Admission {
     pub timed_out: AtomicU64,
     /// Answers the broker did not take, dropped.
     pub undelivered: AtomicU64,
+    /// Answers handed to the publisher (for the request rate in systemd's status).
+    pub answered: AtomicU64,
 }
 
 /// One admitted request; releases its slot when dropped.

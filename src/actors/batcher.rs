@@ -36,6 +36,7 @@ use super::supervise::{catch, inject, FaultPlan, FaultSite};
 use crate::db::sessions::StoredSession;
 use crate::db::user_repo::{CurrentUser, UpdateJob};
 use crate::error::ServiceError;
+use crate::ops::metrics;
 
 /// Most jobs in one batch.
 const MAX_BATCH: usize = 256;
@@ -196,6 +197,7 @@ where
             let take = lane.waiting.len().min(MAX_BATCH);
             let (jobs, replies): (Vec<B::Job>, Vec<Reply<B>>) = lane.waiting.drain(..take).unzip();
             lane.busy = true;
+            metrics::batch(B::NAME, take);
             log::trace!(target: "dh::batcher", "{}: batch of {take} on lane {index}", B::NAME);
             let sent = self.repo.ask_on(index, B::of(jobs));
             ctx.spawn(wrap_future::<_, Self>(sent).map(move |outcomes, act, ctx| {

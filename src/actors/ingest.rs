@@ -26,6 +26,8 @@ use crate::db::keeper_lock::GiveUp;
 use crate::error::ServiceError;
 use crate::logging::excerpt;
 use crate::mqtt::Subscriptions;
+use crate::ops::health::Link;
+use crate::ops::metrics;
 use crate::protocol::accept::{accept, check_action, Publish, Refusal};
 use crate::protocol::{decode, Answer, DecodeFailure, Origin};
 
@@ -70,6 +72,8 @@ pub struct IngestSettings {
     pub peers: Peers,
     /// Test-only fault plan.
     pub faults: FaultPlan,
+    /// This connection's state for `/healthz` and systemd's readiness.
+    pub link: Arc<Link>,
     /// For the keeper connection: gives the keeper lock up when another instance took the
     /// session over (then this connection does not reconnect).
     pub keeper: Option<GiveUp>,
@@ -161,6 +165,14 @@ impl IngestActor {
     /// The connection is gone: reconnect at once, with a clean session if it keeps being
     /// dropped right after connecting.
     fn on_connection_lost(&mut self, ctx: &mut Context<Self>) {
+        self.settings
+            .link
+            .subscribed
+            .store(false, Ordering::Relaxed);
+        metrics::broker_connection(&self.settings.client_id, false);
+        if !self.retired {
+            metrics::broker_reconnect(&self.settings.client_id);
+        }
         let short = self
             .connected_at
             .take()
@@ -212,6 +224,8 @@ impl IngestActor {
                 log::debug!(target: "dh::ingest", "dropping stale subscriptions {}: {e}", stale.join(", "));
             }
             log::info!(target: "dh::ingest", "ready: subscribed to {} as {}", topics.join(", "), act.settings.client_id);
+            act.settings.link.subscribed.store(true, Ordering::Relaxed);
+            metrics::broker_connection(&act.settings.client_id, true);
         }));
     }
 

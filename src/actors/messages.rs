@@ -45,6 +45,16 @@ pub struct LoadBatch(pub Vec<i64>);
 #[rtype(result = "Result<Vec<Result<StoredSession, ServiceError>>, ServiceError>")]
 pub struct SessionBatch(pub Vec<String>);
 
+/// Repository: the health check, `SELECT 1` on a pooled connection.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<(), ServiceError>")]
+pub struct Ping;
+
+/// Repository: how many sessions the table holds.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<i64, ServiceError>")]
+pub struct CountSessions;
+
 /// Repository: forget the sessions that expired; answers how many.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<usize, ServiceError>")]

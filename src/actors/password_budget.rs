@@ -47,6 +47,11 @@ impl PasswordBudget {
         busy * (100 - self.cpu_percent) / self.cpu_percent
     }
 
+    /// Password operations admitted and not finished.
+    pub fn queued(&self) -> usize {
+        self.waiting.load(Ordering::Acquire)
+    }
+
     /// A place in the queue, if there is one.
     pub fn try_reserve(self: &Arc<Self>) -> Option<Ticket> {
         self.waiting

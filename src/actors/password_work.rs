@@ -33,6 +33,11 @@ impl PasswordWork {
         PasswordWork { hasher, budget }
     }
 
+    /// The budget, for its queue depth.
+    pub fn budget(&self) -> Arc<PasswordBudget> {
+        Arc::clone(&self.budget)
+    }
+
     /// A place in the queue, or 503 `Server is busy` when it is full.
     pub fn reserve(&self) -> Result<HasherSlot, ServiceError> {
         let ticket = self.budget.try_reserve().ok_or(ServiceError::ServerBusy)?;

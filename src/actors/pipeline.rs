@@ -5,6 +5,7 @@
 
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Instant;
 
 use actix::Addr;
 
@@ -18,6 +19,7 @@ use super::password_work::PasswordWork;
 use super::publisher::PublisherActor;
 use crate::error::ServiceError;
 use crate::handlers::{self, TokenPolicy};
+use crate::ops::metrics;
 use crate::protocol::topic::ResponseTopic;
 use crate::protocol::{Answer, Origin, Request};
 
@@ -46,18 +48,24 @@ pub struct Peers {
 
 /// Serves one decoded request and publishes its answer.
 pub async fn serve(peers: &Peers, origin: Origin, qos: i32, request: Request) {
+    let started = Instant::now();
     let action = request.action;
     let request_id = request.request_id.clone();
     let result = handlers::handle(peers, &origin, request).await;
-    if let Err(err) = &result {
-        log::debug!(target: "dh::pipeline", "{} {}: {} {err}", origin.describe(), action.name(), err.code());
-    }
+    let code = match &result {
+        Ok(_) => 200,
+        Err(err) => {
+            log::debug!(target: "dh::pipeline", "{} {}: {} {err}", origin.describe(), action.name(), err.code());
+            err.code()
+        }
+    };
     let answer = Answer {
         action: action.name().to_string(),
         request_id,
         result,
     };
     deliver(peers, &origin, qos, answer).await;
+    metrics::request(action.name(), code, started.elapsed());
 }
 
 /// Publishes an answer and waits for the broker to take it. If the publisher fails on this
@@ -69,6 +77,7 @@ pub async fn serve(peers: &Peers, origin: Origin, qos: i32, request: Request) {
 pub async fn deliver(peers: &Peers, origin: &Origin, qos: i32, answer: Answer) {
     let out = answer.address(origin, qos);
     let topic = out.topic.clone();
+    peers.admission.answered.fetch_add(1, Ordering::Relaxed);
     match ask(&peers.publisher, Publish(out)).await {
         Ok(delivery) => await_delivery(peers, topic, delivery).await,
         Err(_) => Box::pin(deliver_internal_error(peers, origin, qos, answer)).await,

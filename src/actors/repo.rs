@@ -5,8 +5,8 @@
 use actix::{Actor, Context, Handler, Supervised};
 
 use super::messages::{
-    BindSession, FindLogin, LoadBatch, LoadUser, PruneSessions, RecordAuthentication,
-    RecordLoginFailure, RecordLoginSuccess, RunOp, SessionBatch, UpdateBatch,
+    BindSession, CountSessions, FindLogin, LoadBatch, LoadUser, Ping, PruneSessions,
+    RecordAuthentication, RecordLoginFailure, RecordLoginSuccess, RunOp, SessionBatch, UpdateBatch,
 };
 use super::supervise::{guarded, inject, FaultPlan, FaultSite};
 use crate::auth::jwt::now_ms;
@@ -15,6 +15,7 @@ use crate::db::sessions::{self, StoredSession};
 use crate::db::user_repo::{self, CurrentUser, UpdateRejection};
 use crate::db::{DbConn, DbError, DbPool};
 use crate::error::ServiceError;
+use crate::ops::metrics;
 
 /// Runs the repository's queries.
 pub struct RepoActor {
@@ -45,10 +46,12 @@ impl RepoActor {
             .and_then(|mut conn| f(&mut conn).map_err(DbError::classify));
         outcome.map_err(|err| match err {
             DbError::Unavailable(cause) => {
+                metrics::database_error("unavailable");
                 log::warn!(target: "dh::repo", "{what}: {cause}");
                 ServiceError::ServiceUnavailable
             }
             DbError::Query(cause) => {
+                metrics::database_error("query");
                 log::error!(target: "dh::repo", "{what}: {cause}");
                 ServiceError::Internal
             }
@@ -115,6 +118,32 @@ impl Handler<BindSession> for RepoActor {
             })?;
             log::info!(target: "dh::auth", "client '{}' authenticated as user {}", msg.client_id, msg.claims.u.unwrap_or_default());
             Ok(())
+        })
+    }
+}
+
+impl Handler<Ping> for RepoActor {
+    type Result = Result<(), ServiceError>;
+
+    fn handle(&mut self, _: Ping, ctx: &mut Self::Context) -> Self::Result {
+        guarded(ctx, "repository", || {
+            self.with_conn("health check", |c| {
+                crate::with_conn!(c, |c| diesel::RunQueryDsl::execute(
+                    diesel::sql_query("SELECT 1"),
+                    c
+                ))
+                .map(drop)
+            })
+        })
+    }
+}
+
+impl Handler<CountSessions> for RepoActor {
+    type Result = Result<i64, ServiceError>;
+
+    fn handle(&mut self, _: CountSessions, ctx: &mut Self::Context) -> Self::Result {
+        guarded(ctx, "repository", || {
+            self.with_conn("session count", sessions::count)
         })
     }
 }

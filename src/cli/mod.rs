@@ -4,6 +4,7 @@
 pub mod acl;
 pub mod catalog;
 pub mod direct;
+pub mod health;
 pub mod token;
 pub mod user;
 
@@ -37,6 +38,8 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Ask a running service's /healthz (DH_METRICS_LISTEN): exit 0 when healthy, 1 otherwise.
+    Health,
     /// Manage user accounts.
     #[command(subcommand)]
     User(UserCommand),
@@ -249,6 +252,7 @@ pub fn run() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve => serve(config),
         Command::Migrate => apply_migrations(&config),
+        Command::Health => health::check(&config),
         Command::User(UserCommand::Add {
             login,
             password,

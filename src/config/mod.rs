@@ -73,6 +73,8 @@ pub struct Config {
     pub share_group: Option<String>,
     /// This instance's name among several on one broker.
     pub instance: Option<String>,
+    /// Where `/metrics` and `/healthz` are served.
+    pub metrics_listen: Option<std::net::SocketAddr>,
     /// Broker connections (sessions) sharing the request subscriptions.
     pub broker_connections: u16,
     /// In-flight bound.
@@ -153,6 +155,14 @@ impl Config {
             client_id: set(s.client_id, "client_id")?,
             share_group: s.share_group,
             instance: s.instance,
+            metrics_listen: s
+                .metrics_listen
+                .map(|a| {
+                    a.parse().map_err(|e| {
+                        ConfigError(format!("DH_METRICS_LISTEN '{a}' is not HOST:PORT: {e}"))
+                    })
+                })
+                .transpose()?,
             broker_connections: set(s.broker_connections, "broker_connections")?,
             max_in_flight: set(s.max_in_flight, "max_in_flight")?,
             password_queue: set(s.password_queue, "password_queue")?,

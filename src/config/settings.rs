@@ -126,6 +126,9 @@ settings! {
             note "none: one instance, whose first connection is USERNAME";
         /// Broker connections sharing the request subscriptions; connection k (from 2) logs in as USERNAME-k with client id CLIENT_ID-k.
         broker_connections: u16, env "DH_BROKER_CONNECTIONS", default Some(1), note "up to 8";
+        /// Serve Prometheus metrics on http://ADDR/metrics and a health check on /healthz.
+        metrics_listen: String, env "DH_METRICS_LISTEN", default None,
+            note "off; the package's env file sets `127.0.0.1:9464`";
         /// Requests handled at once before new ones get 503 "Server is busy".
         max_in_flight: usize, env "DH_MAX_IN_FLIGHT", default Some(DEFAULT_MAX_IN_FLIGHT), note "";
         /// Logins and password changes waiting for the hasher before more get 503 "Server is busy".

@@ -214,6 +214,15 @@ impl DbPool {
         })
     }
 
+    /// (connections open, of which idle).
+    pub fn state(&self) -> (u32, u32) {
+        let state = match self {
+            DbPool::Postgres(pool) => pool.state(),
+            DbPool::Sqlite(pool) => pool.state(),
+        };
+        (state.connections, state.idle_connections)
+    }
+
     /// Takes a connection, waiting at most the pool's timeout. Blocking: call it only from a
     /// thread that may block (the repository's `SyncArbiter`, the CLI).
     pub fn get(&self) -> Result<DbConn, DbError> {

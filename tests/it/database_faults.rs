@@ -19,6 +19,11 @@ const ANSWER_BOUND: Duration = Duration::from_secs(2);
 
 /// A PostgreSQL stack whose service reaches its database through a proxy.
 fn proxied() -> (Stack, TcpProxy) {
+    proxied_with(&[])
+}
+
+/// [`proxied`], with extra service environment.
+pub fn proxied_with(extra: &[(&str, &str)]) -> (Stack, TcpProxy) {
     let broker = TestBroker::start();
     let db = TestDb::new(Backend::Postgres);
     let (credentials, rest) = db
@@ -28,7 +33,9 @@ fn proxied() -> (Stack, TcpProxy) {
     let (server, name) = rest.split_once('/').unwrap_or_else(|| panic!("{}", db.url));
     let proxy = TcpProxy::start(0, server).unwrap_or_else(|e| panic!("proxy: {e}"));
     let url = format!("{credentials}@127.0.0.1:{}/{name}", proxy.port());
-    let service = TestService::start_with(&broker, &db, &[("DATABASE_URL", &url)]);
+    let mut env = vec![("DATABASE_URL", url.as_str())];
+    env.extend_from_slice(extra);
+    let service = TestService::start_with(&broker, &db, &env);
     let stack = Stack {
         service,
         db,

@@ -28,6 +28,7 @@ mod instances;
 mod logs;
 mod manage;
 mod mqtt5;
+mod operations;
 mod poison;
 mod resilience;
 mod session;

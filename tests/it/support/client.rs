@@ -15,6 +15,9 @@ use super::broker::CLIENT_PASSWORD;
 use super::TestBroker;
 use dh_mqtt_plugin::protocol::Action;
 
+/// The longest any Paho call of a test client blocks.
+const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+
 /// How long a test waits for an answer before failing.
 pub const ANSWER_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -67,7 +70,10 @@ impl TestClient {
             .mqtt_version(MQTT_VERSION_5)
             .persistence(PersistenceType::None)
             .finalize();
-        let cli = Client::new(opts).unwrap_or_else(|e| panic!("client: {e}"));
+        let mut cli = Client::new(opts).unwrap_or_else(|e| panic!("client: {e}"));
+        // Bounds every call, the disconnect in `drop` included: with Paho's default of five
+        // minutes a disconnect whose token never completed held a whole CI run.
+        cli.set_timeout(CALL_TIMEOUT);
         let rx = cli.start_consuming();
         let opts = ConnectOptionsBuilder::new_v5()
             .clean_start(true)
@@ -245,6 +251,8 @@ impl TestClient {
 
 impl Drop for TestClient {
     fn drop(&mut self) {
-        let _ = self.cli.disconnect(None);
+        if self.cli.is_connected() {
+            let _ = self.cli.disconnect(None);
+        }
     }
 }
