@@ -5,8 +5,10 @@
 #   token     with a token in every request (P1)
 #   session   without one, on the session each connection bound with `authenticate`
 #   baseline  P1 against the binary in DH_BENCH_BASELINE (a build of an earlier commit), if set
-# first with 64 users and 64 sessions, then with 1,000,000 users and 100,000 sessions
-# (DH_BENCH_USERS, DH_BENCH_SESSIONS), with the service's peak RSS after each large round.
+#   metrics   P1 with Prometheus metrics on (DH_METRICS_LISTEN), scraped every second
+# (the kinds of DH_BENCH_KINDS, default "token session", plus baseline when set), first with
+# 64 users and 64 sessions, then with 1,000,000 users and 100,000 sessions (DH_BENCH_USERS,
+# DH_BENCH_SESSIONS; DH_BENCH_USERS=0 skips them), with the service's peak RSS per round.
 # Results in bench/results/sessions-{sqlite,postgres}.txt.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -28,6 +30,7 @@ export DH_BROKER_PASSWORD="$(openssl rand -hex 12)"
 accounts=("dhplugin:$DH_BROKER_PASSWORD")
 for i in $(seq -f %02g 1 16); do accounts+=("bench$i:$DH_BENCH_CLIENT_PASSWORD"); done
 PORT=$(free_port_from 18870)
+METRICS_PORT=$(free_port_from 19464)
 start_private_broker "$DIR/mosquitto" "$PORT" "${accounts[@]}"
 SERVICE=
 trap '[ -n "$SERVICE" ] && kill $SERVICE 2>/dev/null; stop_private_broker "$DIR/mosquitto"' EXIT
@@ -47,19 +50,30 @@ stop() { kill "$SERVICE"; wait "$SERVICE" 2>/dev/null || true; SERVICE=; }
 round() {
     local binary=$1 mix=$2
     serve "$binary"
+    local scraper=
+    if [ -n "${DH_METRICS_LISTEN:-}" ]; then
+        while :; do
+            (exec 3<>"/dev/tcp/${DH_METRICS_LISTEN%:*}/${DH_METRICS_LISTEN#*:}" &&
+                printf 'GET /metrics HTTP/1.0\r\n\r\n' >&3 && cat <&3 >/dev/null) 2>/dev/null || true
+            sleep 1
+        done &
+        scraper=$!
+    fi
     "$BIN/dh-bench" load --quiet --mix "$mix" --clients 16 --in-flight 4 --duration "$DURATION" > "$DIR/round.txt"
     sed -nE 's/^throughput ([0-9]+) answers.*/\1/p' "$DIR/round.txt"
     if grep -qE 'errors \{[^}]+\}|missing [1-9]' "$DIR/round.txt"; then
         echo "error: a round had failed requests:" >&2; cat "$DIR/round.txt" >&2; exit 1
     fi
     awk '/VmHWM/ {print $2}' "/proc/$SERVICE/status" >> "$DIR/rss.txt"
+    [ -n "$scraper" ] && kill "$scraper"
     stop
 }
 
 rounds() {
     local title=$1
     echo "## $title: answers/s, 16 x 4 getCurrent, alternating rounds"
-    local kinds=(token session)
+    local kinds
+    read -ra kinds <<< "${DH_BENCH_KINDS:-token session}"
     [ -n "$BASELINE" ] && kinds+=(baseline)
     printf '| round |'; printf ' %s |' "${kinds[@]}"; printf ' largest peak RSS of the round |\n'
     printf '|---|'; for _ in "${kinds[@]}"; do printf -- '---|'; done; printf -- '---|\n'
@@ -71,6 +85,7 @@ rounds() {
                 token) row="$row $(round "$BIN/dh-mqtt-plugin" get) |" ;;
                 session) row="$row $(round "$BIN/dh-mqtt-plugin" session) |" ;;
                 baseline) row="$row $(round "$BASELINE" get) |" ;;
+                metrics) row="$row $(DH_METRICS_LISTEN=127.0.0.1:$METRICS_PORT round "$BIN/dh-mqtt-plugin" get) |" ;;
             esac
         done
         echo "$row $(sort -n "$DIR/rss.txt" | tail -n 1) KiB |"
@@ -81,8 +96,7 @@ rounds() {
         END {
             split(kinds, k, " ")
             printf "\nmean:"; for (i = 3; i <= NF - 2; i++) printf " %s %.0f", k[i - 2], sum[i] / n
-            printf "; session/token %.3f", sum[4] / sum[3]
-            if (NF - 2 >= 5) printf "; token/baseline %.3f", sum[3] / sum[5]
+            for (i = 4; i <= NF - 2; i++) printf "; %s/%s %.3f", k[i - 2], k[1], sum[i] / sum[3]
             printf "\n\n"
         }' "$DIR/rows.txt"
 }
@@ -98,6 +112,7 @@ run_backend() {
     "$BIN/dh-bench" seed-users --count 63
     "$BIN/dh-bench" seed-sessions --count 48 --users 64
     rounds "$label, 64 users and 64 sessions"
+    [ "$USERS" -gt 0 ] || return 0
     local start=$SECONDS
     "$BIN/dh-bench" seed-users --count "$((USERS - 64))" --prefix large
     "$BIN/dh-bench" seed-sessions --count "$((SESSIONS - 64))" --users "$USERS" --prefix large

@@ -57,3 +57,47 @@ fn trace_logs_hold_no_secrets() -> crate::support::TestResult {
     }
     Ok(())
 }
+
+/// `migrate`'s log line with standard error on a file, `JOURNAL_STREAM` naming that file or
+/// not (the variable alone is inherited by children whose output goes elsewhere).
+fn migrate_log(journal: bool) -> String {
+    use std::os::unix::fs::MetadataExt;
+    let db = TestDb::new(Backend::Sqlite);
+    let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+    let path = dir.path().join("stderr");
+    let file = std::fs::File::create(&path).unwrap_or_else(|e| panic!("{e}"));
+    let meta = file.metadata().unwrap_or_else(|e| panic!("{e}"));
+    let stream = match journal {
+        true => format!("{}:{}", meta.dev(), meta.ino()),
+        false => "1:2".to_string(),
+    };
+    let status = std::process::Command::new(crate::support::service::binary())
+        .arg("migrate")
+        .env("DATABASE_URL", &db.url)
+        .env("JOURNAL_STREAM", stream)
+        .env("RUST_LOG", "info")
+        .stderr(file)
+        .status()
+        .unwrap_or_else(|e| panic!("migrate: {e}"));
+    assert!(status.success());
+    std::fs::read_to_string(&path).unwrap_or_default()
+}
+
+#[test]
+fn under_journald_lines_carry_a_priority_and_no_timestamp() {
+    let journal = migrate_log(true);
+    let line = journal
+        .lines()
+        .find(|l| l.contains("is up to date"))
+        .unwrap_or_default();
+    assert!(line.starts_with("<6>dh::migrate: database "), "{journal}");
+    let terminal = migrate_log(false);
+    let line = terminal
+        .lines()
+        .find(|l| l.contains("is up to date"))
+        .unwrap_or_default();
+    assert!(
+        line.starts_with("[20") && line.contains("INFO"),
+        "{terminal}"
+    );
+}
