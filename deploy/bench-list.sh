@@ -17,16 +17,10 @@ USERS="${DH_BENCH_USERS:-1000000}"
 DURATION="${DH_BENCH_DURATION:-10}"
 rm -rf "$DIR" && mkdir -p "$DIR" "$OUT"
 
-export DH_BENCH_CLIENT_PASSWORD="bench-client-pw" DH_BENCH_PASSWORD="bench-password"
-export DH_BROKER_PASSWORD="$(openssl rand -hex 12)"
-accounts=("dhplugin:$DH_BROKER_PASSWORD")
-for i in $(seq -f %02g 1 16); do accounts+=("bench$i:$DH_BENCH_CLIENT_PASSWORD"); done
-PORT=$(free_port_from 18850)
-start_private_broker "$DIR/mosquitto" "$PORT" "${accounts[@]}"
+start_bench_broker "$DIR/mosquitto" 18850
 SERVICE=
 trap '[ -n "$SERVICE" ] && kill $SERVICE 2>/dev/null; stop_private_broker "$DIR/mosquitto"' EXIT
-export DH_BROKER_URL="tcp://127.0.0.1:$PORT" DH_BROKER_USERNAME=dhplugin RUST_LOG=warn
-export JWT_SECRET="$(openssl rand -hex 32)" DH_ACCESS_TOKEN_LIFETIME_SECS=86400
+export RUST_LOG=warn
 
 run_backend() {
     local label=$1

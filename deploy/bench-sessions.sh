@@ -9,7 +9,7 @@
 # (the kinds of DH_BENCH_KINDS, default "token session", plus baseline when set), first with
 # 64 users and 64 sessions, then with 1,000,000 users and 100,000 sessions (DH_BENCH_USERS,
 # DH_BENCH_SESSIONS; DH_BENCH_USERS=0 skips them), with the service's peak RSS per round.
-# Results in bench/results/sessions-{sqlite,postgres}.txt.
+# Results in bench/results/NAME-{sqlite,postgres}.txt (DH_BENCH_NAME, default sessions).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source deploy/lib.sh
@@ -23,19 +23,14 @@ USERS="${DH_BENCH_USERS:-1000000}"
 SESSIONS="${DH_BENCH_SESSIONS:-100000}"
 ROUNDS="${DH_BENCH_ROUNDS:-3}"
 DURATION="${DH_BENCH_DURATION:-10}"
+NAME="${DH_BENCH_NAME:-sessions}"
 rm -rf "$DIR" && mkdir -p "$DIR" "$OUT"
 
-export DH_BENCH_CLIENT_PASSWORD="bench-client-pw" DH_BENCH_PASSWORD="bench-password"
-export DH_BROKER_PASSWORD="$(openssl rand -hex 12)"
-accounts=("dhplugin:$DH_BROKER_PASSWORD")
-for i in $(seq -f %02g 1 16); do accounts+=("bench$i:$DH_BENCH_CLIENT_PASSWORD"); done
-PORT=$(free_port_from 18870)
+start_bench_broker "$DIR/mosquitto" 18870
 METRICS_PORT=$(free_port_from 19464)
-start_private_broker "$DIR/mosquitto" "$PORT" "${accounts[@]}"
 SERVICE=
 trap '[ -n "$SERVICE" ] && kill $SERVICE 2>/dev/null; stop_private_broker "$DIR/mosquitto"' EXIT
-export DH_BROKER_URL="tcp://127.0.0.1:$PORT" DH_BROKER_USERNAME=dhplugin RUST_LOG=info
-export JWT_SECRET="$(openssl rand -hex 32)" DH_ACCESS_TOKEN_LIFETIME_SECS=86400
+export RUST_LOG=info
 
 serve() {
     "$1" serve > "$DIR/service.log" 2>&1 &
@@ -122,7 +117,7 @@ run_backend() {
     BASELINE=$BASELINE_SAVED
 }
 
-run_backend sqlite "sqlite://$DIR/sessions.sqlite" | tee "$OUT/sessions-sqlite.txt"
+run_backend sqlite "sqlite://$DIR/sessions.sqlite" | tee "$OUT/$NAME-sqlite.txt"
 ensure_postgres
 fresh_postgres_database dh_bench_sessions
-run_backend postgres "postgres://dh_bench_sessions:dh_bench_sessions@127.0.0.1:5432/dh_bench_sessions" | tee "$OUT/sessions-postgres.txt"
+run_backend postgres "postgres://dh_bench_sessions:dh_bench_sessions@127.0.0.1:5432/dh_bench_sessions" | tee "$OUT/$NAME-postgres.txt"

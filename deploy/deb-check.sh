@@ -44,8 +44,9 @@ check "service account in the broker's password file" grep -q '^dhplugin:\$' "$r
 check "unit installed" test -f "$root/usr/lib/systemd/system/dh-mqtt-plugin.service"
 check "unit enabled" test -L "$root/etc/systemd/system/multi-user.target.wants/dh-mqtt-plugin.service"
 check "unit verifies" in_root systemd-analyze verify /usr/lib/systemd/system/dh-mqtt-plugin.service
-check "migrate on the SQLite default, as the service's user" in_root setpriv --reuid dh-mqtt-plugin --regid dh-mqtt-plugin --clear-groups \
-    sh -c 'set -a; . /etc/dh-mqtt-plugin/env; dh-mqtt-plugin migrate'
+# The settings are read as root (as systemd reads EnvironmentFile), then the user is dropped.
+check "migrate on the SQLite default, as the service's user" in_root sh -c 'set -a; . /etc/dh-mqtt-plugin/env;
+    exec setpriv --reuid dh-mqtt-plugin --regid dh-mqtt-plugin --clear-groups dh-mqtt-plugin migrate'
 check "the database file exists" test -s "$root/var/lib/dh-mqtt-plugin/dh-mqtt-plugin.sqlite"
 echo "==> reinstall (an upgrade keeps the settings)"
 in_root dpkg -i /tmp/package.deb >/dev/null

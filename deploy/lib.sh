@@ -104,6 +104,21 @@ start_private_broker() {
     exit 1
 }
 
+# For the benchmark scripts: a private broker in DIR on the first free port from FIRST_PORT
+# with the service's account `dhplugin` and bench01..bench16, and the environment the
+# service, the CLI and dh-bench read (broker, passwords, a fresh JWT secret). Sets PORT.
+start_bench_broker() {
+    local dir=$1 first_port=$2
+    export DH_BENCH_CLIENT_PASSWORD="bench-client-pw" DH_BENCH_PASSWORD="bench-password"
+    export DH_BROKER_PASSWORD="$(openssl rand -hex 12)"
+    local accounts=("dhplugin:$DH_BROKER_PASSWORD")
+    for i in $(seq -f %02g 1 16); do accounts+=("bench$i:$DH_BENCH_CLIENT_PASSWORD"); done
+    PORT=$(free_port_from "$first_port")
+    start_private_broker "$dir" "$PORT" "${accounts[@]}"
+    export DH_BROKER_URL="tcp://127.0.0.1:$PORT" DH_BROKER_USERNAME=dhplugin
+    export JWT_SECRET="$(openssl rand -hex 32)" DH_ACCESS_TOKEN_LIFETIME_SECS=86400
+}
+
 stop_private_broker() {
     [ -f "$1/mosquitto.pid" ] && kill "$(cat "$1/mosquitto.pid")" 2>/dev/null || true
 }
