@@ -89,8 +89,18 @@ pub async fn run(
         health: &health,
     };
     let mut connections = Vec::new();
-    for identity in mqtt::identities(&config) {
-        connections.push(wiring.open(identity, None)?);
+    let (persistent, clean): (Vec<_>, Vec<_>) = mqtt::identities(&config)
+        .into_iter()
+        .partition(|i| i.persistent);
+    for identity in clean {
+        connections.push(wiring.open(identity, None, None)?);
+    }
+    // The keeper's answers leave on a clean connection when there is one (see `Connection`).
+    for identity in persistent {
+        let via = connections
+            .first()
+            .map(|c: &Connection| c.publisher.clone());
+        connections.push(wiring.open(identity, None, via)?);
     }
     let mut keeper = None;
     let mut shutdown = std::pin::pin!(shutdown);
@@ -103,11 +113,13 @@ pub async fn run(
                 (true, false) => {
                     log::info!(target: "dh::service", "this instance now holds the keeper session {keeper_name}");
                     let give_up = Some(keeper_lock.give_up());
-                    keeper = Some(wiring.open(keeper_identity.clone(), give_up)?);
+                    let via = connections.first().map(|c| c.publisher.clone());
+                    keeper = Some(wiring.open(keeper_identity.clone(), give_up, via)?);
                 }
                 (false, true) => {
                     if let Some(lost) = keeper.take() {
-                        lost.ingest.do_send(Retire);
+                        lost.ingest
+                            .do_send(Retire("this instance no longer holds the keeper lock"));
                         health.unlink(&keeper_identity.client_id);
                     }
                 }
@@ -138,7 +150,29 @@ pub async fn run(
             log::warn!(target: "dh::service", "leaving the share group failed: {e}");
         }
     }
-    let clients: Vec<_> = connections.iter().map(|c| c.client.clone()).collect();
+    // A keeper that answers through another connection is closed before the drain, so no
+    // request reaches it after the drain ends (Paho acknowledges a request on arrival: one
+    // arriving after the drain would be lost); what it does not take queues in its session.
+    let closing = connections
+        .iter()
+        .filter(|c| c.persistent && c.answers_elsewhere)
+        .map(|c| {
+            c.ingest
+                .send(Retire("stopping; requests queue in its session"))
+        });
+    if futures::future::join_all(closing)
+        .await
+        .iter()
+        .any(Result::is_ok)
+    {
+        // Requests it handed over before closing reach the admission count.
+        actix_rt::time::sleep(KEEPER_SETTLE).await;
+    }
+    let clients: Vec<_> = connections
+        .iter()
+        .filter(|c| !(c.persistent && c.answers_elsewhere))
+        .map(|c| c.client.clone())
+        .collect();
     drain(&admission, &clients, config.drain_timeout).await;
     futures::future::join_all(clients.iter().map(disconnect)).await;
     // Only now: another instance that takes the keeper over finds its session closed.
@@ -169,10 +203,19 @@ async fn await_keeper_lock(lock: &mut KeeperLock, name: &str) -> anyhow::Result<
     }
 }
 
-/// One broker connection: its client, and the ingest actor that reads it.
+/// How long after closing the keeper its last requests take to reach the admission count.
+const KEEPER_SETTLE: Duration = Duration::from_millis(100);
+
+/// One broker connection: its client, and the ingest actor that reads it. A keeper publishes
+/// its answers through another connection's publisher when the instance has a clean one, so
+/// it can be closed before the drain while its last requests are still answered.
 struct Connection {
     client: paho_mqtt::AsyncClient,
     persistent: bool,
+    /// Its answers leave on another connection.
+    answers_elsewhere: bool,
+    /// Where answers to its requests are published.
+    publisher: actix::Addr<PublisherActor>,
     /// Held: a supervised actor without an address is not restarted.
     ingest: actix::Addr<IngestActor>,
 }
@@ -187,18 +230,25 @@ struct Wiring<'a> {
 }
 
 impl Wiring<'_> {
-    /// Opens a connection with an ingest and a publisher of its own: each answer leaves on the
-    /// connection its request came in on, so the broker's reads are spread like its writes.
-    fn open(&self, identity: Identity, keeper: Option<GiveUp>) -> anyhow::Result<Connection> {
+    /// Opens a connection with an ingest and a publisher of its own (or `via`'s): each answer
+    /// leaves on the connection its request came in on, so the broker's reads are spread like
+    /// its writes; the keeper's may leave on a clean connection (see [`Connection`]).
+    fn open(
+        &self,
+        identity: Identity,
+        keeper: Option<GiveUp>,
+        via: Option<actix::Addr<PublisherActor>>,
+    ) -> anyhow::Result<Connection> {
         let (config, faults) = (self.config, self.faults);
         let identity_name = identity.client_id.clone();
         let mut client = mqtt::create_client(config, &identity)?;
         // Opened before connecting: with a persistent session requests can arrive at once.
         let events = client.get_event_stream(None);
-        let publisher = {
+        let answers_elsewhere = via.is_some();
+        let publisher = via.unwrap_or_else(|| {
             let (client, faults) = (client.clone(), faults.clone());
             Supervisor::start(move |_| PublisherActor::new(client, faults))
-        };
+        });
         let settings = IngestSettings {
             client: client.clone(),
             events: Box::new(events),
@@ -209,7 +259,7 @@ impl Wiring<'_> {
             broker_url: config.broker_url.clone(),
             max_payload_bytes: config.max_payload_bytes,
             admission: Arc::clone(&self.shared.admission),
-            peers: self.shared.peers(publisher),
+            peers: self.shared.peers(publisher.clone()),
             faults: faults.clone(),
             link: self.health.link(&identity_name),
             keeper,
@@ -218,6 +268,8 @@ impl Wiring<'_> {
         Ok(Connection {
             client,
             persistent: identity.persistent,
+            answers_elsewhere,
+            publisher,
             ingest,
         })
     }

@@ -79,10 +79,12 @@ pub struct IngestSettings {
     pub keeper: Option<GiveUp>,
 }
 
-/// Closes the connection for good: the keeper of an instance that lost the keeper lock.
+/// Closes the connection for good (it never reconnects), answering once it is closed: the
+/// keeper of an instance that lost the keeper lock, or any keeper at shutdown. Requests it
+/// handed over before closing are still served.
 #[derive(actix::Message)]
 #[rtype(result = "()")]
-pub struct Retire;
+pub struct Retire(pub &'static str);
 
 /// Logs a repeated warning at most once per [`WARN_INTERVAL`], with how many were held back.
 struct RateLimited {
@@ -372,13 +374,17 @@ impl Supervised for IngestActor {
 }
 
 impl actix::Handler<Retire> for IngestActor {
-    type Result = ();
+    type Result = actix::ResponseActFuture<Self, ()>;
 
-    fn handle(&mut self, _: Retire, ctx: &mut Self::Context) {
+    fn handle(&mut self, Retire(why): Retire, _: &mut Self::Context) -> Self::Result {
         self.retired = true;
-        log::warn!(target: "dh::ingest", "closing {}: this instance no longer holds the keeper lock", self.settings.client_id);
+        log::info!(target: "dh::ingest", "closing {}: {why}", self.settings.client_id);
         let token = self.settings.client.disconnect(None);
-        ctx.spawn(wrap_future::<_, Self>(token).map(|_, _, ctx: &mut Context<Self>| ctx.stop()));
+        Box::pin(wrap_future::<_, Self>(token).map(|outcome, act, _| {
+            if let Err(e) = outcome {
+                log::warn!(target: "dh::ingest", "closing {}: {e}", act.settings.client_id);
+            }
+        }))
     }
 }
 
