@@ -42,6 +42,14 @@ pub struct Identity {
     pub persistent: bool,
 }
 
+impl Identity {
+    /// The name the broker knows the connection by: its user name under
+    /// `use_username_as_clientid`, else its client id.
+    pub fn broker_name(&self) -> &str {
+        self.username.as_deref().unwrap_or(&self.client_id)
+    }
+}
+
 /// The name of connection `k` (from 1) for a configured client id or broker login `base`:
 /// `base` itself for the first, `base-k` for the others. The service, its ACL and
 /// `dh-bench echo` all name their connections this way.

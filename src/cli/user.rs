@@ -184,28 +184,29 @@ pub enum LinkAction {
 pub fn link(config: &Config, what: LinkAction, login: &str, other: &str) -> anyhow::Result<()> {
     let direct = Direct::open(config)?;
     let id = id_of(&direct, login)?;
-    let (action, key, other_id) = match what {
-        LinkAction::AssignNetwork | LinkAction::UnassignNetwork => {
-            let net = direct
-                .query(|c| user_repo::find_network(c, other))?
-                .with_context(|| format!("no network with id or name '{other}'"))?;
-            let action = match what {
-                LinkAction::AssignNetwork => Action::AssignNetwork,
-                _ => Action::UnassignNetwork,
-            };
-            (action, "networkId", net.id)
-        }
-        LinkAction::AssignDeviceType | LinkAction::UnassignDeviceType => {
-            let found = direct
-                .query(|c| user_repo::find_device_type(c, other))?
-                .with_context(|| format!("no device type with id or name '{other}'"))?;
-            let action = match what {
-                LinkAction::AssignDeviceType => Action::AssignDeviceType,
-                _ => Action::UnassignDeviceType,
-            };
-            (action, "deviceTypeId", found.id)
-        }
+    let action = match what {
+        LinkAction::AssignNetwork => Action::AssignNetwork,
+        LinkAction::UnassignNetwork => Action::UnassignNetwork,
+        LinkAction::AssignDeviceType => Action::AssignDeviceType,
+        LinkAction::UnassignDeviceType => Action::UnassignDeviceType,
     };
+    let network = matches!(action, Action::AssignNetwork | Action::UnassignNetwork);
+    let (key, other_id) = match network {
+        true => (
+            "networkId",
+            direct
+                .query(|c| user_repo::find_network(c, other))?
+                .map(|n| n.id),
+        ),
+        false => (
+            "deviceTypeId",
+            direct
+                .query(|c| user_repo::find_device_type(c, other))?
+                .map(|t| t.id),
+        ),
+    };
+    let kind = if network { "network" } else { "device type" };
+    let other_id = other_id.with_context(|| format!("no {kind} with id or name '{other}'"))?;
     direct.call(action, json!({"userId": id, key: other_id}))?;
     log::info!(target: "dh::cli", "{} '{login}' {key} {other_id}", action.name());
     Ok(())

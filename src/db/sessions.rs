@@ -63,15 +63,19 @@ pub fn load_many(
     conn: &mut DbConn,
     client_ids: &[String],
 ) -> QueryResult<HashMap<String, StoredSession>> {
+    // A client with several requests in the batch is read once.
+    let mut client_ids = client_ids.to_vec();
+    client_ids.sort_unstable();
+    client_ids.dedup();
     let columns = (dh_mqtt_session::client_id, dh_mqtt_session::claims);
     let rows: Vec<(String, String)> = match conn {
         DbConn::Postgres(c) => dh_mqtt_session::table
-            .filter(dh_mqtt_session::client_id.eq_any(client_ids))
+            .filter(dh_mqtt_session::client_id.eq_any(&client_ids))
             .select(columns)
             .load(&mut **c)?,
         DbConn::Sqlite(c) => {
             let mut rows = Vec::with_capacity(client_ids.len());
-            for id in client_ids {
+            for id in &client_ids {
                 let row = dh_mqtt_session::table
                     .find(id)
                     .select(columns)

@@ -1,9 +1,11 @@
 //! Wiring and lifecycle of `serve`: open the pool, start each actor under its own supervision,
-//! connect, and on shutdown drain in-flight requests before disconnecting.
+//! connect (`connections`), and on shutdown drain in-flight requests before disconnecting.
+
+mod connections;
 
 use std::future::Future;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use actix::{Supervisor, SyncArbiter};
 
@@ -11,30 +13,25 @@ use crate::actors::admission::Admission;
 use crate::actors::auth::AuthActor;
 use crate::actors::batcher::Batcher;
 use crate::actors::hasher::HasherActor;
-use crate::actors::ingest::{IngestActor, IngestSettings, Retire};
 use crate::actors::lanes::RepoLanes;
 use crate::actors::messages::{LoadBatch, PruneSessions, SessionBatch, UpdateBatch};
 use crate::actors::password_budget::PasswordBudget;
 use crate::actors::password_work::PasswordWork;
 use crate::actors::pipeline::Peers;
-use crate::actors::publisher::PublisherActor;
 use crate::actors::repo::RepoActor;
 use crate::actors::supervise::FaultPlan;
 use crate::auth::password::HashScheme;
 use crate::config::Config;
-use crate::db::keeper_lock::{GiveUp, KeeperLock};
+use crate::db::keeper_lock::KeeperLock;
 use crate::db::{DbPool, DbUrl};
 use crate::handlers::TokenPolicy;
-use crate::mqtt::{self, Identity};
+use crate::mqtt;
 use crate::ops::health::Health;
 use crate::ops::metrics::{self, Sources};
 use crate::ops::probe::Probe;
 use crate::ops::{http, systemd};
+use connections::Wiring;
 
-/// How often draining checks whether in-flight requests are done.
-const DRAIN_POLL: Duration = Duration::from_millis(20);
-/// How long draining waits for a lost broker connection to come back.
-const DRAIN_OFFLINE_GRACE: Duration = Duration::from_secs(2);
 /// How often expired sessions are deleted (by every instance; deleting twice is harmless).
 const SESSION_PRUNE_INTERVAL: Duration = Duration::from_secs(60);
 
@@ -48,11 +45,7 @@ pub async fn run(
     // Held until the service stops: one serving instance per SQLite file.
     let _instance = crate::db::instance::instance_lock(&config.database)?;
     let keeper_identity = mqtt::keeper_identity(&config);
-    // The broker names a connection by its user name under `use_username_as_clientid`.
-    let keeper_name = keeper_identity
-        .username
-        .clone()
-        .unwrap_or_else(|| keeper_identity.client_id.clone());
+    let keeper_name = keeper_identity.broker_name().to_string();
     let mut keeper_lock = KeeperLock::start(&config.database, &keeper_name);
     if config.instance.is_none() {
         await_keeper_lock(&mut keeper_lock, &keeper_name).await?;
@@ -81,100 +74,27 @@ pub async fn run(
         shared.repo.clone(),
         Arc::clone(&admission),
     ));
+    let make_peers = |publisher| shared.peers(publisher);
     let wiring = Wiring {
         config: &config,
-        shared: &shared,
+        peers: &make_peers,
+        admission: &admission,
         faults: &faults,
         subscriptions: mqtt::request_subscriptions(&config),
         health: &health,
     };
-    let mut connections = Vec::new();
-    let (persistent, clean): (Vec<_>, Vec<_>) = mqtt::identities(&config)
-        .into_iter()
-        .partition(|i| i.persistent);
-    for identity in clean {
-        connections.push(wiring.open(identity, None, None)?);
-    }
-    // The keeper's answers leave on a clean connection when there is one (see `Connection`).
-    for identity in persistent {
-        let via = connections
-            .first()
-            .map(|c: &Connection| c.publisher.clone());
-        connections.push(wiring.open(identity, None, via)?);
-    }
-    let mut keeper = None;
+    let mut connections = wiring.open_own()?;
     let mut shutdown = std::pin::pin!(shutdown);
     if config.instance.is_some() {
-        // A named instance holds the keeper while the lock is its own (`db::keeper_lock`).
-        let mut held = keeper_lock.held.clone();
-        loop {
-            let holding = *held.borrow_and_update();
-            match (holding, keeper.is_some()) {
-                (true, false) => {
-                    log::info!(target: "dh::service", "this instance now holds the keeper session {keeper_name}");
-                    let give_up = Some(keeper_lock.give_up());
-                    let via = connections.first().map(|c| c.publisher.clone());
-                    keeper = Some(wiring.open(keeper_identity.clone(), give_up, via)?);
-                }
-                (false, true) => {
-                    if let Some(lost) = keeper.take() {
-                        lost.ingest
-                            .do_send(Retire("this instance no longer holds the keeper lock"));
-                        health.unlink(&keeper_identity.client_id);
-                    }
-                }
-                _ => {}
-            }
-            tokio::select! {
-                () = &mut shutdown => break,
-                changed = held.changed() => if changed.is_err() {
-                    (&mut shutdown).await;
-                    break;
-                },
-            }
-        }
+        let keeper = wiring
+            .follow_keeper(&keeper_lock, &keeper_identity, &connections, &mut shutdown)
+            .await?;
+        connections.extend(keeper);
     } else {
         shutdown.await;
     }
-    connections.extend(keeper);
     systemd::stopping(admission.in_flight());
-    // Clean connections leave the share group first, so requests arriving from now on go to
-    // the other instances, or queue in the keeper's session once it is gone too.
-    let subscriptions = &wiring.subscriptions;
-    let leaving = connections
-        .iter()
-        .filter(|c| !c.persistent)
-        .map(|c| c.client.unsubscribe_many(&subscriptions.wanted));
-    for left in futures::future::join_all(leaving).await {
-        if let Err(e) = left {
-            log::warn!(target: "dh::service", "leaving the share group failed: {e}");
-        }
-    }
-    // A keeper that answers through another connection is closed before the drain, so no
-    // request reaches it after the drain ends (Paho acknowledges a request on arrival: one
-    // arriving after the drain would be lost); what it does not take queues in its session.
-    let closing = connections
-        .iter()
-        .filter(|c| c.persistent && c.answers_elsewhere)
-        .map(|c| {
-            c.ingest
-                .send(Retire("stopping; requests queue in its session"))
-        });
-    if futures::future::join_all(closing)
-        .await
-        .iter()
-        .any(Result::is_ok)
-    {
-        // Requests it handed over before closing reach the admission count.
-        actix_rt::time::sleep(KEEPER_SETTLE).await;
-    }
-    let clients: Vec<_> = connections
-        .iter()
-        .filter(|c| !(c.persistent && c.answers_elsewhere))
-        .map(|c| c.client.clone())
-        .collect();
-    drain(&admission, &clients, config.drain_timeout).await;
-    futures::future::join_all(clients.iter().map(disconnect)).await;
+    wiring.close(&connections, config.drain_timeout).await;
     // Only now: another instance that takes the keeper over finds its session closed.
     keeper_lock.release();
     for lanes in &all_lanes {
@@ -203,78 +123,6 @@ async fn await_keeper_lock(lock: &mut KeeperLock, name: &str) -> anyhow::Result<
     }
 }
 
-/// How long after closing the keeper its last requests take to reach the admission count.
-const KEEPER_SETTLE: Duration = Duration::from_millis(100);
-
-/// One broker connection: its client, and the ingest actor that reads it. A keeper publishes
-/// its answers through another connection's publisher when the instance has a clean one, so
-/// it can be closed before the drain while its last requests are still answered.
-struct Connection {
-    client: paho_mqtt::AsyncClient,
-    persistent: bool,
-    /// Its answers leave on another connection.
-    answers_elsewhere: bool,
-    /// Where answers to its requests are published.
-    publisher: actix::Addr<PublisherActor>,
-    /// Held: a supervised actor without an address is not restarted.
-    ingest: actix::Addr<IngestActor>,
-}
-
-/// What every connection is opened with.
-struct Wiring<'a> {
-    config: &'a Config,
-    shared: &'a SharedActors,
-    faults: &'a FaultPlan,
-    subscriptions: mqtt::Subscriptions,
-    health: &'a Arc<Health>,
-}
-
-impl Wiring<'_> {
-    /// Opens a connection with an ingest and a publisher of its own (or `via`'s): each answer
-    /// leaves on the connection its request came in on, so the broker's reads are spread like
-    /// its writes; the keeper's may leave on a clean connection (see [`Connection`]).
-    fn open(
-        &self,
-        identity: Identity,
-        keeper: Option<GiveUp>,
-        via: Option<actix::Addr<PublisherActor>>,
-    ) -> anyhow::Result<Connection> {
-        let (config, faults) = (self.config, self.faults);
-        let identity_name = identity.client_id.clone();
-        let mut client = mqtt::create_client(config, &identity)?;
-        // Opened before connecting: with a persistent session requests can arrive at once.
-        let events = client.get_event_stream(None);
-        let answers_elsewhere = via.is_some();
-        let publisher = via.unwrap_or_else(|| {
-            let (client, faults) = (client.clone(), faults.clone());
-            Supervisor::start(move |_| PublisherActor::new(client, faults))
-        });
-        let settings = IngestSettings {
-            client: client.clone(),
-            events: Box::new(events),
-            connect_options: mqtt::connect_options(config, &identity, false)?,
-            clean_connect_options: mqtt::connect_options(config, &identity, true)?,
-            subscriptions: self.subscriptions.clone(),
-            client_id: identity.client_id,
-            broker_url: config.broker_url.clone(),
-            max_payload_bytes: config.max_payload_bytes,
-            admission: Arc::clone(&self.shared.admission),
-            peers: self.shared.peers(publisher.clone()),
-            faults: faults.clone(),
-            link: self.health.link(&identity_name),
-            keeper,
-        };
-        let ingest = Supervisor::start(move |_| IngestActor::new(settings));
-        Ok(Connection {
-            client,
-            persistent: identity.persistent,
-            answers_elsewhere,
-            publisher,
-            ingest,
-        })
-    }
-}
-
 /// The actors every broker connection shares.
 struct SharedActors {
     policy: TokenPolicy,
@@ -291,7 +139,7 @@ struct SharedActors {
 
 impl SharedActors {
     /// The peers of a request on the connection whose publisher is `publisher`.
-    fn peers(&self, publisher: actix::Addr<PublisherActor>) -> Peers {
+    fn peers(&self, publisher: actix::Addr<crate::actors::publisher::PublisherActor>) -> Peers {
         Peers {
             policy: self.policy,
             auth: self.auth.clone(),
@@ -399,43 +247,6 @@ impl LaneCounts {
             reads: 1,
             writes,
             other: pool.saturating_sub(1 + writes).max(1),
-        }
-    }
-}
-
-/// Waits until every admitted request has been answered, the timeout passes, or no broker
-/// connection has been up for [`DRAIN_OFFLINE_GRACE`]: answers that cannot be delivered are
-/// not waited for.
-async fn drain(admission: &Admission, clients: &[paho_mqtt::AsyncClient], timeout: Duration) {
-    let started = Instant::now();
-    let mut online_at = Instant::now();
-    log::info!(target: "dh::service", "stopping: answering {} in-flight requests", admission.in_flight());
-    while admission.in_flight() > 0 && started.elapsed() < timeout {
-        if clients.iter().any(|c| c.is_connected()) {
-            online_at = Instant::now();
-        } else if online_at.elapsed() >= DRAIN_OFFLINE_GRACE {
-            log::warn!(target: "dh::service", "no broker connection for {DRAIN_OFFLINE_GRACE:?}: {} answers cannot be delivered; stopping", admission.in_flight());
-            return;
-        }
-        actix_rt::time::sleep(DRAIN_POLL).await;
-    }
-    match admission.in_flight() {
-        0 => log::info!(target: "dh::service", "drained in {:?}", started.elapsed()),
-        n => {
-            log::warn!(target: "dh::service", "{n} requests still in flight after {timeout:?}; stopping anyway")
-        }
-    }
-}
-
-async fn disconnect(client: &paho_mqtt::AsyncClient) {
-    if client.is_connected() {
-        match client.disconnect(None).await {
-            Ok(_) => {
-                log::info!(target: "dh::service", "{} disconnected cleanly", client.client_id())
-            }
-            Err(e) => {
-                log::warn!(target: "dh::service", "{} disconnect failed: {e}", client.client_id())
-            }
         }
     }
 }
