@@ -25,15 +25,13 @@ export DH_BROKER_PASSWORD="$(openssl rand -hex 12)" DH_BENCH_MONITOR_PASSWORD="$
 # dhplugin and dhplugin-2, with the ACL `dh-mqtt-plugin acl --connections 2` prints.
 export DH_BROKER_CONNECTIONS="${DH_BROKER_CONNECTIONS:-2}"
 accounts=("benchmon:$DH_BENCH_MONITOR_PASSWORD")
-ACCOUNT_ACL=$'\n'
 accounts+=("dhplugin:$DH_BROKER_PASSWORD")
 for k in $(seq 2 "$DH_BROKER_CONNECTIONS"); do
     accounts+=("dhplugin-$k:$DH_BROKER_PASSWORD")
-    ACCOUNT_ACL+="user dhplugin-$k"$'\ntopic read dh/request/#\ntopic read dh/request\ntopic write dh/response/#\n'
 done
 for i in $(seq -f %02g 1 64); do accounts+=("bench$i:$DH_BENCH_CLIENT_PASSWORD"); done
 PORT=$(free_port_from 18830)
-EXTRA_ACL="$ACCOUNT_ACL"$'\nuser benchmon\ntopic read $SYS/#\n' start_private_broker "$DIR/mosquitto" "$PORT" "${accounts[@]}"
+EXTRA_ACL=$'user benchmon\ntopic read $SYS/#' start_private_broker "$DIR/mosquitto" "$PORT" "${accounts[@]}"
 trap 'stop_private_broker "$DIR/mosquitto"' EXIT
 export DH_BROKER_URL="tcp://127.0.0.1:$PORT" DH_BROKER_USERNAME=dhplugin RUST_LOG=warn
 export JWT_SECRET="$(openssl rand -hex 32)" DH_ACCESS_TOKEN_LIFETIME_SECS=86400

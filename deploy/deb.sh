@@ -11,8 +11,10 @@ if ! command -v cargo-deb >/dev/null 2>&1; then
     echo "==> cargo install cargo-deb"
     cargo install --locked cargo-deb@3.8.0
 fi
+echo "==> cargo build --release (the service, dh-bench and the broker plugin)"
+cargo build --release --locked --quiet
 echo "==> cargo deb"
-cargo deb --locked --strip >/dev/null
+cargo deb --locked --strip --no-build >/dev/null
 deb=$(ls -t target/debian/dh-mqtt-plugin_*.deb | head -n 1)
 echo "==> lintian $deb"
 # Warnings expected: no manual pages, the 0600 settings file (it holds the secrets).

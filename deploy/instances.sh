@@ -30,8 +30,8 @@ for name in "${NAMES[@]}"; do accounts+=("dhplugin-$name:$DH_BROKER_PASSWORD"); 
 for i in $(seq -f %02g 1 16); do accounts+=("bench$i:$DH_BENCH_CLIENT_PASSWORD"); done
 PORT=$(free_port_from 18990)
 BROKER_DIR="$DIR/mosquitto"
-EXTRA_ACL="$("$BIN/dh-mqtt-plugin" acl --instances a,b,c | sed -n '/^# One account per broker connection/,$p')"
-EXTRA_ACL="$EXTRA_ACL" start_private_broker "$BROKER_DIR" "$PORT" "${accounts[@]}"
+# The plugin covers dhplugin-a, dhplugin-a-2, ... through plugin_opt_service_accounts dhplugin.
+PLUGIN_SO="$BIN/libdh_mqtt_plugin_broker.so" start_private_broker "$BROKER_DIR" "$PORT" "${accounts[@]}"
 export DH_BROKER_URL="tcp://127.0.0.1:$PORT" DH_BROKER_USERNAME=dhplugin RUST_LOG=info
 export JWT_SECRET="$(openssl rand -hex 32)" DH_ACCESS_TOKEN_LIFETIME_SECS=86400
 

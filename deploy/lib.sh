@@ -3,7 +3,10 @@
 
 # Build dependencies: cmake and a C toolchain for the bundled Paho C, OpenSSL headers for its
 # TLS support, libpq and libsqlite3 for diesel.
-BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libpq-dev libsqlite3-dev)
+# mosquitto-dev, libmosquitto-dev and libclang-dev: the broker plugin's FFI is generated from
+# Mosquitto's headers (plugin/build.rs).
+BUILD_PACKAGES=(build-essential cmake pkg-config libssl-dev libpq-dev libsqlite3-dev
+    mosquitto-dev libmosquitto-dev libclang-dev)
 
 as_root() {
     if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi
@@ -79,7 +82,7 @@ free_port_from() {
 }
 
 # Starts a private Mosquitto from the shipped deploy/mosquitto files in DIR on 127.0.0.1:PORT,
-# with the accounts given as user:password arguments. Extra ACL text comes from $EXTRA_ACL.
+# with the accounts given as user:password arguments. $EXTRA_ACL: an ACL for topics outside dh/.
 # It runs as the calling user (Mosquitto would otherwise switch to `mosquitto`, which may not
 # be able to read DIR); stop it with stop_private_broker DIR.
 start_private_broker() {
@@ -88,11 +91,15 @@ start_private_broker() {
     mkdir -p "$dir"
     sed -e "s|^listener .*|listener $port 127.0.0.1|" \
         -e "s|^password_file .*|password_file $dir/passwd|" \
-        -e "s|^acl_file .*|acl_file $dir/acl|" \
+        -e "s|^plugin .*|plugin ${PLUGIN_SO:-$PWD/target/release/libdh_mqtt_plugin_broker.so}|" \
         deploy/mosquitto/dh-mqtt-plugin.conf > "$dir/mosquitto.conf"
     printf 'persistence_location %s/\npid_file %s/mosquitto.pid\nlog_dest file %s/mosquitto.log\nuser %s\n' \
         "$dir" "$dir" "$dir" "$(id -un)" >> "$dir/mosquitto.conf"
-    { cat deploy/mosquitto/acl; printf '%s' "${EXTRA_ACL:-}"; } > "$dir/acl"
+    # Rules for topics outside dh/ (the plugin leaves those to the broker).
+    if [ -n "${EXTRA_ACL:-}" ]; then
+        printf '%s\n' "$EXTRA_ACL" > "$dir/acl"
+        echo "acl_file $dir/acl" >> "$dir/mosquitto.conf"
+    fi
     printf '%s\n' "$@" > "$dir/passwd"
     mosquitto_passwd -U "$dir/passwd"
     mosquitto -d -c "$dir/mosquitto.conf"

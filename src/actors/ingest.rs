@@ -227,6 +227,7 @@ impl IngestActor {
             }
             log::info!(target: "dh::ingest", "ready: subscribed to {} as {}", topics.join(", "), act.settings.client_id);
             act.settings.link.subscribed.store(true, Ordering::Relaxed);
+            act.settings.link.sessions.fetch_add(1, Ordering::Relaxed);
             metrics::broker_connection(&act.settings.client_id, true);
         }));
     }

@@ -3,6 +3,7 @@
 //! task per request (spawned by ingest), so many requests are in flight at once and none is
 //! tied to the lifetime of the ingest actor.
 
+use crate::auth::broker_login::BrokerKey;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -44,6 +45,8 @@ pub struct Peers {
     pub publisher: Addr<PublisherActor>,
     /// Counters for the stop summary.
     pub admission: Arc<Admission>,
+    /// Device logins at the broker; `None` without the broker plugin.
+    pub broker_key: Option<BrokerKey>,
 }
 
 /// Serves one decoded request and publishes its answer.

@@ -12,6 +12,7 @@ use super::messages::{
 };
 use super::password_work::HasherSlot;
 use super::pipeline::Peers;
+use crate::auth::broker_login::NewBrokerLogin;
 use crate::auth::jwt::Claims;
 use crate::auth::password::StoredPassword;
 use crate::db::directory::DirectoryOp;
@@ -55,6 +56,12 @@ impl Directory for Peers {
 
     async fn hash_password(&self, password: Secret) -> Result<StoredPassword, ServiceError> {
         PasswordSlot::hash(&self.reserve_password_work()?, password).await
+    }
+
+    fn broker_login(&self, password: &Secret) -> Option<NewBrokerLogin> {
+        self.broker_key
+            .as_ref()
+            .map(|key| key.login(password.expose()))
     }
 }
 

@@ -12,4 +12,5 @@ pub mod proxy;
 pub mod report;
 pub mod scenario;
 pub mod seed;
+pub mod storm;
 pub mod timeline;

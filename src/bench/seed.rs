@@ -47,6 +47,38 @@ pub fn seed_sessions(url: &str, prefix: &str, count: u64, users: u64) -> anyhow:
     Ok(())
 }
 
+/// Gives the users `{prefix}{n}` the broker login `password` (docs/OPERATIONS.md, "Device
+/// logins"), with the key of `jwt_secret`, for reconnect-storm runs.
+pub fn seed_broker_logins(
+    url: &str,
+    prefix: &str,
+    password: &str,
+    key: &crate::auth::broker_login::BrokerKey,
+) -> anyhow::Result<usize> {
+    use crate::db::broker_logins::SetBrokerLogin;
+    use crate::db::directory::DirectoryOp;
+    use crate::db::schema::dh_user;
+    use diesel::prelude::*;
+    check_prefix(prefix)?;
+    let url = DbUrl::parse(url).map_err(anyhow::Error::msg)?;
+    let pool = DbPool::open(&url, 1, Duration::from_secs(30))?;
+    let mut conn = pool.get()?;
+    let pattern = format!("{prefix}%");
+    let ids: Vec<i64> = crate::with_conn!(&mut conn, |c| dh_user::table
+        .filter(dh_user::login.like(&pattern))
+        .select(dh_user::id)
+        .load(c))?;
+    for &user_id in &ids {
+        let op = SetBrokerLogin {
+            user_id,
+            login: key.login(password),
+        };
+        op.run(&mut conn)
+            .map_err(|e| anyhow::anyhow!("broker login of user {user_id}: {e:?}"))?;
+    }
+    Ok(ids.len())
+}
+
 fn check_prefix(prefix: &str) -> anyhow::Result<()> {
     if !prefix
         .chars()

@@ -88,6 +88,9 @@ enum Cmd {
         /// Login prefix.
         #[arg(long, default_value = "seeded")]
         prefix: String,
+        /// Also give them this broker login password (needs JWT_SECRET, as the service's).
+        #[arg(long)]
+        broker_password: Option<String>,
     },
     /// Adds COUNT live sessions for client ids PREFIX1 … PREFIXn, bound to users 1 … USERS.
     SeedSessions {
@@ -103,6 +106,28 @@ enum Cmd {
         /// Client id prefix.
         #[arg(long, default_value = "seeded")]
         prefix: String,
+    },
+    /// A reconnect storm: DEVICES connections {prefix}1 … at once through the broker plugin's
+    /// device logins, then closed, ROUNDS times (run it beside `load`).
+    Storm {
+        /// Broker URL.
+        #[arg(long, env = "DH_BROKER_URL", default_value = "tcp://127.0.0.1:1883")]
+        broker_url: String,
+        /// Login prefix (the users `seed-users --broker-password` made).
+        #[arg(long, default_value = "storm")]
+        prefix: String,
+        /// Connections per round.
+        #[arg(long, default_value_t = 1000)]
+        devices: usize,
+        /// Their password.
+        #[arg(long, env = "DH_STORM_PASSWORD")]
+        password: String,
+        /// Rounds.
+        #[arg(long, default_value_t = 3)]
+        rounds: usize,
+        /// Seconds between rounds.
+        #[arg(long, default_value_t = 2.0)]
+        pause: f64,
     },
     /// A bare responder answering every request with a canned success.
     Echo {
@@ -256,13 +281,54 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             database_url,
             count,
             prefix,
-        } => dh_mqtt_plugin::bench::seed::seed_users(&database_url, &prefix, count)?,
+            broker_password,
+        } => {
+            dh_mqtt_plugin::bench::seed::seed_users(&database_url, &prefix, count)?;
+            if let Some(password) = broker_password {
+                use dh_mqtt_plugin::auth::key::{derive, SecretEncoding};
+                let secret = std::env::var("JWT_SECRET")
+                    .map_err(|_| anyhow::anyhow!("JWT_SECRET is required for broker logins"))?;
+                let key = dh_mqtt_plugin::auth::broker_login::BrokerKey::derive(&derive(
+                    &secret,
+                    SecretEncoding::Raw,
+                ));
+                let n = dh_mqtt_plugin::bench::seed::seed_broker_logins(
+                    &database_url,
+                    &prefix,
+                    &password,
+                    &key,
+                )?;
+                println!("{n} broker logins");
+            }
+        }
         Cmd::SeedSessions {
             database_url,
             count,
             users,
             prefix,
         } => dh_mqtt_plugin::bench::seed::seed_sessions(&database_url, &prefix, count, users)?,
+        Cmd::Storm {
+            broker_url,
+            prefix,
+            devices,
+            password,
+            rounds,
+            pause,
+        } => {
+            let pause = Duration::from_secs_f64(pause);
+            let out = dh_mqtt_plugin::bench::storm::run(
+                &broker_url,
+                &prefix,
+                devices,
+                &password,
+                rounds,
+                pause,
+            )
+            .await;
+            for (i, round) in out.iter().enumerate() {
+                println!("round {}: {}", i + 1, round.line());
+            }
+        }
         Cmd::Echo {
             broker_url,
             username,

@@ -5,6 +5,7 @@
 use anyhow::bail;
 use serde_json::{Map, Value};
 
+use crate::auth::broker_login::{BrokerKey, NewBrokerLogin};
 use crate::auth::password::{hash, HashScheme, StoredPassword};
 use crate::config::Config;
 use crate::db::directory::{Caller, DirectoryOp, OpError};
@@ -18,6 +19,7 @@ use crate::secret::Secret;
 pub struct Direct {
     pool: DbPool,
     scheme: HashScheme,
+    broker_key: Option<BrokerKey>,
 }
 
 impl Direct {
@@ -26,6 +28,7 @@ impl Direct {
         Ok(Direct {
             pool: DbPool::open(&config.database, 1, config.db_timeout)?,
             scheme: config.password_hash,
+            broker_key: config.broker_key(),
         })
     }
 
@@ -73,5 +76,11 @@ impl Directory for Direct {
             log::error!(target: "dh::cli", "hashing a password: {err}");
             ServiceError::Internal
         })
+    }
+
+    fn broker_login(&self, password: &Secret) -> Option<NewBrokerLogin> {
+        self.broker_key
+            .as_ref()
+            .map(|key| key.login(password.expose()))
     }
 }

@@ -9,6 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use crate::auth::broker_login::BrokerKey;
 use crate::auth::jwt::JwtKeys;
 use crate::auth::key::{derive, SecretEncoding, MIN_KEY_BYTES};
 use crate::auth::password::HashScheme;
@@ -77,6 +78,8 @@ pub struct Config {
     pub metrics_listen: Option<std::net::SocketAddr>,
     /// Broker connections (sessions) sharing the request subscriptions.
     pub broker_connections: u16,
+    /// Whether the broker plugin's device logins are kept up to date.
+    pub broker_plugin: bool,
     /// In-flight bound.
     pub max_in_flight: usize,
     /// Password operations admitted at once.
@@ -164,6 +167,7 @@ impl Config {
                 })
                 .transpose()?,
             broker_connections: set(s.broker_connections, "broker_connections")?,
+            broker_plugin: set(s.broker_plugin, "broker_plugin")?,
             max_in_flight: set(s.max_in_flight, "max_in_flight")?,
             password_queue: set(s.password_queue, "password_queue")?,
             password_cpu_percent: set(s.password_cpu_percent, "password_cpu_percent")?,
@@ -226,6 +230,16 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The key of device logins at the broker (src/auth/broker_login.rs): `None` with
+    /// `DH_BROKER_PLUGIN=off` or without a JWT secret (then `jwt_keys` refuses to start).
+    pub fn broker_key(&self) -> Option<BrokerKey> {
+        let secret = self.jwt_secret.as_ref().filter(|_| self.broker_plugin)?;
+        Some(BrokerKey::derive(&derive(
+            secret.expose(),
+            self.jwt_secret_encoding,
+        )))
     }
 
     /// The JWT keys; fails when `JWT_SECRET` is missing, or too short without

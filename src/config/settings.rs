@@ -124,6 +124,10 @@ settings! {
         /// This instance's name when several run on one broker: its connections log in as USERNAME-NAME (CLIENT_ID-NAME), and one instance at a time also holds the broker session USERNAME.
         instance: String, env "DH_INSTANCE", default None,
             note "none: one instance, whose first connection is USERNAME";
+        /// Keep the broker plugin's device logins up to date (on `dh/plugin/credentials`); off with the plain ACL file.
+        #[arg(num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = clap::builder::BoolishValueParser::new())]
+        broker_plugin: bool, env "DH_BROKER_PLUGIN", default Some(true),
+            note "on: the shipped broker config loads the plugin";
         /// Broker connections sharing the request subscriptions; connection k (from 2) logs in as USERNAME-k with client id CLIENT_ID-k.
         broker_connections: u16, env "DH_BROKER_CONNECTIONS", default Some(1), note "up to 8";
         /// Serve Prometheus metrics on http://ADDR/metrics and a health check on /healthz.

@@ -7,6 +7,7 @@
 //! that SQLite writes can take `BEGIN IMMEDIATE` (a deferred transaction that reads then writes
 //! fails at once with "database is locked" when another writer got there first).
 
+pub mod broker_logins;
 pub mod combine;
 pub mod directory;
 pub mod instance;

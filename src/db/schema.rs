@@ -77,3 +77,16 @@ diesel::table! {
         bound_at -> BigInt,
     }
 }
+
+// The service's own table (not DeviceHive's): device logins the broker plugin checks.
+diesel::table! {
+    dh_mqtt_broker_login (user_id) {
+        user_id -> BigInt,
+        login -> Varchar,
+        salt -> Varchar,
+        verifier -> Varchar,
+    }
+}
+
+diesel::joinable!(dh_mqtt_broker_login -> dh_user (user_id));
+diesel::allow_tables_to_appear_in_same_query!(dh_mqtt_broker_login, dh_user);

@@ -30,6 +30,7 @@ pub mod user_update;
 #[cfg(test)]
 mod fake;
 
+use crate::auth::broker_login::NewBrokerLogin;
 use crate::auth::jwt::Claims;
 use crate::auth::password::StoredPassword;
 use crate::db::directory::{Caller, DirectoryOp};
@@ -98,6 +99,11 @@ pub trait Directory {
     async fn run<Op: DirectoryOp>(&self, op: Op) -> Result<Op::Output, ServiceError>;
     /// Hashes a new password with the configured scheme, within the hasher's budget.
     async fn hash_password(&self, password: Secret) -> Result<StoredPassword, ServiceError>;
+    /// The device login at the broker for a new password, when the broker plugin is in use
+    /// (docs/OPERATIONS.md, "Device logins"). Cheap: one HMAC.
+    fn broker_login(&self, _password: &Secret) -> Option<NewBrokerLogin> {
+        None
+    }
 }
 
 /// What the actions need from the rest of the service.

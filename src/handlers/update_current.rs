@@ -5,7 +5,9 @@
 use serde_json::{Map, Value};
 
 use super::{user_of, Directory, Services};
+use crate::auth::broker_login::NewBrokerLogin;
 use crate::auth::jwt::Claims;
+use crate::db::broker_logins::SetBrokerLogin;
 use crate::db::model::UserChanges;
 use crate::error::ServiceError;
 use crate::model::UserStatus;
@@ -21,18 +23,20 @@ pub async fn handle<S: Services>(
     let user_id = user_of(&claims)?;
     let update = update::parse(body)?;
     let needs_admin = update.needs_admin();
-    let changes = changes_for(services, update).await?;
+    let (changes, broker) = changes_for(services, update).await?;
     services
         .submit_update(user_id, changes, needs_admin)
         .await?;
+    set_broker_login(services, user_id, broker).await?;
     Ok(Body::empty())
 }
 
-/// The columns to write, a new password hashed first (within the hasher's budget).
+/// The columns to write, a new password hashed first (within the hasher's budget), and the
+/// new password's broker login.
 pub(super) async fn changes_for<D: Directory>(
     services: &D,
     update: UserUpdate,
-) -> Result<UserChanges, ServiceError> {
+) -> Result<(UserChanges, Option<NewBrokerLogin>), ServiceError> {
     let mut changes = UserChanges {
         login: update.login,
         role: update.role.map(|r| r.ordinal()),
@@ -42,12 +46,26 @@ pub(super) async fn changes_for<D: Directory>(
         login_attempts: (update.status == Some(UserStatus::Active)).then_some(0),
         ..UserChanges::default()
     };
+    let mut broker = None;
     if let Some(password) = update.password {
+        broker = services.broker_login(&password);
         let stored = services.hash_password(password).await?;
         changes.password_hash = Some(stored.hash);
         changes.password_salt = Some(stored.salt);
     }
-    Ok(changes)
+    Ok((changes, broker))
+}
+
+/// Writes the broker login of a password just written.
+pub(super) async fn set_broker_login<D: Directory>(
+    directory: &D,
+    user_id: i64,
+    login: Option<NewBrokerLogin>,
+) -> Result<(), ServiceError> {
+    match login {
+        Some(login) => directory.run(SetBrokerLogin { user_id, login }).await,
+        None => Ok(()),
+    }
 }
 
 #[cfg(test)]

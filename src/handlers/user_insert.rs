@@ -4,6 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::Directory;
+use crate::db::broker_logins::SetBrokerLogin;
 use crate::db::directory::Caller;
 use crate::db::model::NewUser;
 use crate::db::user_admin::InsertUser;
@@ -19,6 +20,7 @@ pub async fn handle<D: Directory>(
     body: &Map<String, Value>,
 ) -> Result<Body, ServiceError> {
     let new = update::parse_new(body)?;
+    let broker = directory.broker_login(&new.password);
     let stored = directory.hash_password(new.password).await?;
     let user = NewUser {
         login: new.login,
@@ -32,6 +34,10 @@ pub async fn handle<D: Directory>(
         all_device_types_available: new.all_device_types_available,
     };
     let row = directory.run(InsertUser { caller, user }).await?;
+    if let Some(login) = broker {
+        let user_id = row.id;
+        directory.run(SetBrokerLogin { user_id, login }).await?;
+    }
     let view = UserView::from(row);
     Body::field("user", &PolicyView(&view, Policy::Submitted))
 }

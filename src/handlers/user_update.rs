@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value};
 
-use super::update_current::changes_for;
+use super::update_current::{changes_for, set_broker_login};
 use super::{done, Directory};
 use crate::db::directory::Caller;
 use crate::db::user_admin::UpdateUser;
@@ -19,12 +19,14 @@ pub async fn handle<D: Directory>(
     let update = update::parse(body)?;
     let user_id = fields::id(body, IdKind::User)?;
     let admin_fields = update.needs_admin();
-    let changes = changes_for(directory, update).await?;
+    let (changes, broker) = changes_for(directory, update).await?;
     let op = UpdateUser {
         caller,
         user_id,
         changes,
         admin_fields,
     };
-    done(directory, op).await
+    let answer = done(directory, op).await?;
+    set_broker_login(directory, user_id, broker).await?;
+    Ok(answer)
 }

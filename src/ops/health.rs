@@ -1,7 +1,7 @@
 //! What `/healthz`, systemd's `READY=1` and `STATUS=` are decided from: whether every broker
 //! connection is subscribed and whether the database answered the last health check.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -16,6 +16,9 @@ pub struct Link {
     pub name: String,
     /// Subscribed since its last connect.
     pub subscribed: AtomicBool,
+    /// How many times it has subscribed: a change means the broker may have restarted (the
+    /// broker-login sync then sends its whole table again).
+    pub sessions: AtomicU64,
 }
 
 /// The service's health, shared by the ingest actors, the probe and the HTTP listener.
@@ -41,6 +44,7 @@ impl Health {
         let link = Arc::new(Link {
             name: name.to_string(),
             subscribed: AtomicBool::new(false),
+            sessions: AtomicU64::new(0),
         });
         self.lock_links().push(Arc::clone(&link));
         link

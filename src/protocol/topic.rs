@@ -8,14 +8,10 @@
 //! packet and drops the publisher's connection; with a persistent session the answer would be
 //! resent on every reconnect, so one request could keep the service off the broker.
 
-/// Prefix of every request topic.
-pub const REQUEST_TOPIC: &str = "dh/request";
-/// Prefix of every response topic.
-pub const RESPONSE_PREFIX: &str = "dh/response/";
-/// The longest client id the service answers (a DeviceHive login is at most 128 characters).
-pub const MAX_CLIENT_ID_BYTES: usize = 256;
-/// The longest action that names its own response topic; longer ones use the error topic.
-pub const MAX_TOPIC_ACTION_BYTES: usize = 64;
+pub use dh_mqtt_rules::{
+    is_safe_text, is_topic_action, is_valid_client_id, MAX_CLIENT_ID_BYTES, MAX_TOPIC_ACTION_BYTES,
+    REQUEST_TOPIC, RESPONSE_PREFIX,
+};
 
 /// A topic the service may publish on: always `dh/response/{action}@{clientId}` (or the
 /// error topic `dh/response/@{clientId}`) built from validated parts. Only this module makes
@@ -118,37 +114,6 @@ pub fn classify(topic: &str) -> Option<RequestTopic> {
     }
     let client_id = topic.strip_prefix(REQUEST_TOPIC)?.strip_prefix('/')?;
     ClientId::parse(client_id).map(RequestTopic::Verified)
-}
-
-/// Whether Mosquitto accepts `text` in a topic: it refuses (and disconnects for) U+0000,
-/// the C0 and C1 control characters and the Unicode non-characters (its
-/// `mosquitto_validate_utf8`).
-pub fn is_safe_text(text: &str) -> bool {
-    text.chars().all(|c| {
-        let u = u32::from(c);
-        !(u <= 0x1F
-            || (0x7F..=0x9F).contains(&u)
-            || (0xFDD0..=0xFDEF).contains(&u)
-            || (u & 0xFFFE) == 0xFFFE)
-    })
-}
-
-/// A client id that can form a response topic nobody else's can match: not empty, at most
-/// [`MAX_CLIENT_ID_BYTES`], no wildcard, level separator or `@`, only text Mosquitto accepts.
-pub fn is_valid_client_id(id: &str) -> bool {
-    !id.is_empty()
-        && id.len() <= MAX_CLIENT_ID_BYTES
-        && !id.contains(['+', '#', '/', '@'])
-        && is_safe_text(id)
-}
-
-/// An action that may name its own response topic: `/`-separated words of ASCII letters and
-/// digits, at most [`MAX_TOPIC_ACTION_BYTES`]. Every served action passes.
-pub fn is_topic_action(action: &str) -> bool {
-    action.len() <= MAX_TOPIC_ACTION_BYTES
-        && action
-            .split('/')
-            .all(|word| !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric()))
 }
 
 /// `dh/response/{action}@{clientId}` when the action passes [`is_topic_action`], the error

@@ -16,7 +16,7 @@ use crate::actors::supervise::FaultPlan;
 use crate::config::Config;
 use crate::db::keeper_lock::{GiveUp, KeeperLock};
 use crate::mqtt::{self, Identity};
-use crate::ops::health::Health;
+use crate::ops::health::{Health, Link};
 
 /// How often draining checks whether in-flight requests are done.
 const DRAIN_POLL: Duration = Duration::from_millis(20);
@@ -30,6 +30,7 @@ const KEEPER_SETTLE: Duration = Duration::from_millis(100);
 /// it can be closed before the drain while its last requests are still answered.
 pub struct Connection {
     client: paho_mqtt::AsyncClient,
+    link: Arc<Link>,
     persistent: bool,
     /// Its answers leave on another connection.
     answers_elsewhere: bool,
@@ -40,6 +41,16 @@ pub struct Connection {
 }
 
 impl Connection {
+    /// The connection's Paho client.
+    pub fn client(&self) -> &paho_mqtt::AsyncClient {
+        &self.client
+    }
+
+    /// The connection's health.
+    pub fn link(&self) -> &Arc<Link> {
+        &self.link
+    }
+
     /// A keeper that answers through another connection: closed before the drain, so no
     /// request reaches it after the drain ends (Paho acknowledges a request on arrival: one
     /// arriving after the drain would be lost); what it does not take queues in its session.
@@ -174,13 +185,14 @@ impl Wiring<'_> {
             let (client, faults) = (client.clone(), faults.clone());
             Supervisor::start(move |_| PublisherActor::new(client, faults))
         });
+        let link = self.health.link(&identity.client_id);
         let settings = IngestSettings {
             client: client.clone(),
             events: Box::new(events),
             connect_options: mqtt::connect_options(config, &identity, false)?,
             clean_connect_options: mqtt::connect_options(config, &identity, true)?,
             subscriptions: self.subscriptions.clone(),
-            link: self.health.link(&identity.client_id),
+            link: Arc::clone(&link),
             client_id: identity.client_id,
             broker_url: config.broker_url.clone(),
             max_payload_bytes: config.max_payload_bytes,
@@ -192,6 +204,7 @@ impl Wiring<'_> {
         let ingest = Supervisor::start(move |_| IngestActor::new(settings));
         Ok(Connection {
             client,
+            link,
             persistent: identity.persistent,
             answers_elsewhere,
             publisher,

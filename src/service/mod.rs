@@ -2,7 +2,9 @@
 //! connect (`connections`), and on shutdown drain in-flight requests before disconnecting.
 
 mod connections;
+mod login_sync;
 
+use crate::auth::broker_login::BrokerKey;
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -84,6 +86,15 @@ pub async fn run(
         health: &health,
     };
     let mut connections = wiring.open_own()?;
+    let logins = match (&shared.broker_key, connections.first()) {
+        (Some(key), Some(first)) => Some(login_sync::start(
+            shared.pool.clone(),
+            first.client().clone(),
+            Arc::clone(first.link()),
+            key.clone(),
+        )),
+        _ => None,
+    };
     let mut shutdown = std::pin::pin!(shutdown);
     if config.instance.is_some() {
         let keeper = wiring
@@ -93,6 +104,7 @@ pub async fn run(
     } else {
         shutdown.await;
     }
+    drop(logins);
     systemd::stopping(admission.in_flight());
     wiring.close(&connections, config.drain_timeout).await;
     // Only now: another instance that takes the keeper over finds its session closed.
@@ -133,8 +145,9 @@ struct SharedActors {
     sessions: actix::Addr<Batcher<SessionBatch>>,
     updates: actix::Addr<Batcher<UpdateBatch>>,
     admission: Arc<Admission>,
-    /// For the metrics of the pool.
+    /// For the metrics of the pool and the broker-login sync.
     pool: DbPool,
+    broker_key: Option<BrokerKey>,
 }
 
 impl SharedActors {
@@ -150,6 +163,7 @@ impl SharedActors {
             updates: self.updates.clone(),
             publisher,
             admission: Arc::clone(&self.admission),
+            broker_key: self.broker_key.clone(),
         }
     }
 }
@@ -189,6 +203,7 @@ fn start_actors(
         updates: Batcher::<UpdateBatch>::start(&write_lanes, admission, faults),
         admission: Arc::clone(admission),
         pool,
+        broker_key: config.broker_key(),
     };
     Ok((shared, [repo, read_lanes, write_lanes]))
 }

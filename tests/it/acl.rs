@@ -1,7 +1,8 @@
-//! The shipped ACL on the installed Mosquitto (docs/PROTOCOL.md): it must be exactly what
-//! `dh-mqtt-plugin acl` prints, and with it a client can neither read another client's answers
-//! nor act through another client's request topic. A broker that stops substituting `%c`
-//! inside a level (Mosquitto 2.1) fails `clients_read_their_own_answers` loudly.
+//! Isolation on the real broker, with the shipped rules: the project's plugin (what ships) and
+//! the plain ACL file (the fallback for Mosquitto 2.0 without the plugin). Under both, a client
+//! can neither read another client's answers nor act through another client's request topic.
+//! The ACL file must be exactly what `dh-mqtt-plugin acl` prints; on a broker that stops
+//! substituting `%c` inside a level (Mosquitto 2.1) its `reads_own_answers` fails loudly.
 
 use std::process::Command;
 use std::time::Duration;
@@ -11,7 +12,7 @@ use serde_json::json;
 
 use crate::support::broker::CLIENT_PASSWORD;
 use crate::support::service::binary;
-use crate::support::{Backend, Stack, TestClient};
+use crate::support::{Backend, Stack, TestBroker, TestClient};
 
 #[test]
 fn shipped_acl_is_the_acl_command_output() -> crate::support::TestResult {
@@ -27,9 +28,26 @@ fn shipped_acl_is_the_acl_command_output() -> crate::support::TestResult {
     Ok(())
 }
 
-#[test]
-fn clients_read_their_own_answers() -> crate::support::TestResult {
-    let stack = Stack::start(Backend::Sqlite);
+/// Each isolation check, once per rule set.
+macro_rules! under_both_rules {
+    ($($name:ident),* $(,)?) => {
+        mod with_plugin {
+            $(#[test] fn $name() { super::$name(crate::support::TestBroker::start()) })*
+        }
+        mod with_acl_file {
+            $(#[test] fn $name() { super::$name(crate::support::TestBroker::start_with_acl_file()) })*
+        }
+    };
+}
+
+under_both_rules!(
+    reads_own_answers,
+    cannot_read_another_clients_answers,
+    cannot_act_on_another_clients_topic,
+);
+
+fn reads_own_answers(broker: TestBroker) {
+    let stack = Stack::start_on(broker, Backend::Sqlite, &[]);
     let id = stack.db.add_user("alice", "secret1", Role::Client);
     let answer = stack
         .client("alice")
@@ -37,17 +55,16 @@ fn clients_read_their_own_answers() -> crate::support::TestResult {
         "token": stack.tokens.access(id, Role::Client)}));
     assert_eq!(
         answer["status"], "success",
-        "the installed Mosquitto must substitute %c inside a topic level (2.0.x)"
+        "with the ACL file, the installed Mosquitto must substitute %c inside a topic level (2.0.x)"
     );
-    Ok(())
 }
 
-#[test]
-fn a_client_cannot_read_another_clients_answers() -> crate::support::TestResult {
-    let stack = Stack::start(Backend::Sqlite);
+fn cannot_read_another_clients_answers(broker: TestBroker) {
+    let stack = Stack::start_on(broker, Backend::Sqlite, &[]);
     let id = stack.db.add_user("alice", "secret1", Role::Client);
     let mallory = TestClient::connect(&stack.broker, "mallory");
-    mallory.subscribe(&[
+    // The plugin refuses these in the SUBACK; the ACL file grants them and filters delivery.
+    mallory.subscribe_unchecked(&[
         "dh/response/#".into(),
         "dh/response/user/getCurrent@alice".into(),
         "dh/request/#".into(),
@@ -59,12 +76,10 @@ fn a_client_cannot_read_another_clients_answers() -> crate::support::TestResult 
     );
     assert_eq!(answer["status"], "success");
     mallory.expect_silence(Duration::from_millis(800));
-    Ok(())
 }
 
-#[test]
-fn a_client_cannot_act_on_another_clients_topic() -> crate::support::TestResult {
-    let stack = Stack::start(Backend::Sqlite);
+fn cannot_act_on_another_clients_topic(broker: TestBroker) {
+    let stack = Stack::start_on(broker, Backend::Sqlite, &[]);
     let id = stack.db.add_user("alice", "secret1", Role::Client);
     let alice = stack.client("alice");
     assert_eq!(
@@ -91,5 +106,4 @@ fn a_client_cannot_act_on_another_clients_topic() -> crate::support::TestResult 
         alice.request(json!({"action": "user/getCurrent"}))["current"]["data"],
         json!(null)
     );
-    Ok(())
 }

@@ -29,6 +29,7 @@ mod logs;
 mod manage;
 mod mqtt5;
 mod operations;
+mod plugin;
 mod poison;
 mod resilience;
 mod session;

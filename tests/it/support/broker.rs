@@ -1,5 +1,7 @@
-//! A private Mosquitto started from the shipped `deploy/mosquitto/dh-mqtt-plugin.conf` and
-//! `deploy/mosquitto/acl`, on a free port, with a generated password file.
+//! A private Mosquitto started from the shipped `deploy/mosquitto/dh-mqtt-plugin.conf`, with
+//! the project's broker plugin as built for this test run, on a free port, with a generated
+//! password file; or, for the fallback, with the plugin lines swapped for the shipped
+//! `deploy/mosquitto/acl`.
 
 use std::fs;
 use std::net::{TcpListener, TcpStream};
@@ -19,16 +21,12 @@ pub const CLIENT_PASSWORD: &str = "pw";
 pub const CLIENTS: &[&str] = &[
     "alice", "bob", "carol", "dave", "erin", "frank", "mallory", "bench01", "bench02", "bench03",
     "bench04", "bench05", "bench06", "bench07", "bench08", "bench09", "bench10", "bench11",
-    "bench12", "bench13", "bench14", "bench15", "bench16", "atk", "vic@atk",
+    "bench12", "bench13", "bench14", "bench15", "bench16", "atk", "vic@atk", "a+b", "a#b", "a/b",
 ];
 /// The service's account for its second broker connection (`DH_BROKER_CONNECTIONS=2`).
 pub const SECOND_CONNECTION: &str = "dhplugin-2";
 /// Instance names (`DH_INSTANCE`) the test brokers have service accounts for: `dhplugin-a` …
 pub const INSTANCES: &[&str] = &["a", "b", "c"];
-/// A test-only account that may read every answer, for answers the shipped ACL lets no client
-/// read (unknown actions). The ACL isolation tests never use it.
-pub const OBSERVER: &str = "observer";
-
 const SETUP_HINT: &str = "`deploy/test.sh` installs it (see README)";
 
 /// A running test broker.
@@ -36,6 +34,32 @@ pub struct TestBroker {
     dir: TempDir,
     port: u16,
     child: Option<Child>,
+    rules: Rules,
+}
+
+/// Which topic rules the broker runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Rules {
+    /// The shipped configuration: the project's plugin.
+    Plugin,
+    /// The fallback: the plain ACL file instead of the plugin.
+    AclFile,
+}
+
+/// The plugin this test binary was built with: cargo builds the dev-dependency's cdylib into
+/// the same `deps` directory as the test executable.
+fn plugin_library() -> PathBuf {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("current exe: {e}"));
+    let lib = exe
+        .parent()
+        .map(|deps| deps.join("libdh_mqtt_plugin_broker.so"))
+        .unwrap_or_default();
+    assert!(
+        lib.exists(),
+        "{} is missing: build the workspace with `cargo test` ({SETUP_HINT})",
+        lib.display()
+    );
+    lib
 }
 
 fn repo_file(path: &str) -> PathBuf {
@@ -50,8 +74,17 @@ fn free_port() -> u16 {
 }
 
 impl TestBroker {
-    /// Starts a broker with the shipped configuration and ACL.
+    /// Starts a broker with the shipped configuration: the project's plugin.
     pub fn start() -> TestBroker {
+        Self::start_ruled(Rules::Plugin)
+    }
+
+    /// Starts a broker with the fallback: the shipped ACL file instead of the plugin.
+    pub fn start_with_acl_file() -> TestBroker {
+        Self::start_ruled(Rules::AclFile)
+    }
+
+    fn start_ruled(rules: Rules) -> TestBroker {
         let dir = tempfile::Builder::new()
             .prefix("dh-broker")
             .tempdir()
@@ -65,7 +98,7 @@ impl TestBroker {
         // instances' what `--instances a,b,c` adds.
         let mut acl = format!(
             "{acl}\nuser {SECOND_CONNECTION}\ntopic read dh/request/#\ntopic read dh/request\n\
-             topic write dh/response/#\n\nuser {OBSERVER}\ntopic read dh/response/#\n"
+             topic write dh/response/#\n"
         );
         for name in INSTANCES {
             acl.push_str(&format!(
@@ -78,6 +111,7 @@ impl TestBroker {
             dir,
             port: 0,
             child: None,
+            rules,
         };
         // Another process may take the port between choosing and binding it: retry.
         for _ in 0..5 {
@@ -94,13 +128,18 @@ impl TestBroker {
         let shipped = fs::read_to_string(repo_file("deploy/mosquitto/dh-mqtt-plugin.conf"))
             .unwrap_or_else(|e| panic!("deploy/mosquitto/dh-mqtt-plugin.conf: {e}"));
         let d = self.dir.path().display();
+        let plugin = match self.rules {
+            Rules::Plugin => format!("plugin {}", plugin_library().display()),
+            Rules::AclFile => format!("acl_file {d}/acl"),
+        };
         let mut conf = String::new();
         for line in shipped.lines() {
             let key = line.split_whitespace().next().unwrap_or_default();
             let line = match key {
                 "listener" => format!("listener {} 127.0.0.1", self.port),
                 "password_file" => format!("password_file {d}/passwd"),
-                "acl_file" => format!("acl_file {d}/acl"),
+                "plugin" => plugin.clone(),
+                "plugin_opt_service_accounts" if self.rules == Rules::AclFile => String::new(),
                 _ => line.to_string(),
             };
             conf.push_str(&line);
@@ -197,10 +236,7 @@ fn set_mode(path: &Path, mode: u32) {
 }
 
 fn write_password_file(dir: &Path) {
-    let mut text = format!(
-        "dhplugin:{SERVICE_PASSWORD}\n{SECOND_CONNECTION}:{SERVICE_PASSWORD}\n\
-         {OBSERVER}:{CLIENT_PASSWORD}\n"
-    );
+    let mut text = format!("dhplugin:{SERVICE_PASSWORD}\n{SECOND_CONNECTION}:{SERVICE_PASSWORD}\n");
     for name in INSTANCES {
         text.push_str(&format!("dhplugin-{name}:{SERVICE_PASSWORD}\n"));
     }

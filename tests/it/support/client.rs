@@ -64,32 +64,110 @@ impl TestClient {
         client_id: &str,
         password: &str,
     ) -> TestClient {
-        let opts = CreateOptionsBuilder::new()
+        Self::try_connect_with(broker, login, client_id, password, MQTT_VERSION_5)
+            .unwrap_or_else(|e| panic!("{login} cannot connect: {e}"))
+    }
+
+    /// Connects as `login` (its password, id = login), subscribing to nothing; the broker's
+    /// refusal is the error.
+    pub fn try_connect(broker: &TestBroker, login: &str) -> Result<TestClient, paho_mqtt::Error> {
+        Self::try_connect_with(broker, login, login, CLIENT_PASSWORD, MQTT_VERSION_5)
+    }
+
+    /// Connects as `login` with `password` (id = login), subscribing to nothing.
+    pub fn try_connect_as(
+        broker: &TestBroker,
+        login: &str,
+        password: &str,
+    ) -> Result<TestClient, paho_mqtt::Error> {
+        Self::try_connect_with(broker, login, login, password, MQTT_VERSION_5)
+    }
+
+    /// Whether the broker still has this client connected.
+    pub fn is_connected(&self) -> bool {
+        self.cli.is_connected()
+    }
+
+    /// Connects as `login` with MQTT 3.1.1, as a DeviceHive client of the seed pages does,
+    /// subscribing to nothing.
+    pub fn connect_v311(broker: &TestBroker, login: &str, password: &str) -> TestClient {
+        Self::try_connect_with(
+            broker,
+            login,
+            login,
+            password,
+            paho_mqtt::MQTT_VERSION_3_1_1,
+        )
+        .unwrap_or_else(|e| panic!("{login} cannot connect: {e}"))
+    }
+
+    fn try_connect_with(
+        broker: &TestBroker,
+        login: &str,
+        client_id: &str,
+        password: &str,
+        version: u32,
+    ) -> Result<TestClient, paho_mqtt::Error> {
+        let create = CreateOptionsBuilder::new()
             .server_uri(broker.url())
             .client_id(client_id)
-            .mqtt_version(MQTT_VERSION_5)
-            .persistence(PersistenceType::None)
-            .finalize();
-        let mut cli = Client::new(opts).unwrap_or_else(|e| panic!("client: {e}"));
+            .persistence(PersistenceType::None);
+        let opts = if version == MQTT_VERSION_5 {
+            create.mqtt_version(version)
+        } else {
+            create
+        }
+        .finalize();
+        let mut cli = Client::new(opts)?;
         // Bounds every call, the disconnect in `drop` included: with Paho's default of five
         // minutes a disconnect whose token never completed held a whole CI run.
         cli.set_timeout(CALL_TIMEOUT);
         let rx = cli.start_consuming();
-        let opts = ConnectOptionsBuilder::new_v5()
-            .clean_start(true)
+        let mut connect = if version == MQTT_VERSION_5 {
+            ConnectOptionsBuilder::new_v5()
+        } else {
+            ConnectOptionsBuilder::with_mqtt_version(version)
+        };
+        if version == MQTT_VERSION_5 {
+            connect.clean_start(true);
+        } else {
+            connect.clean_session(true);
+        }
+        let opts = connect
             .user_name(login)
             .password(password)
             .connect_timeout(Duration::from_secs(5))
             .finalize();
-        cli.connect(opts)
-            .unwrap_or_else(|e| panic!("{login} cannot connect: {e}"));
-        TestClient {
+        if let Err(e) = cli.connect(opts) {
+            // Paho's callback thread may still hold the client; dropping our handle here can
+            // make that thread drop the last one and destroy it under its own lock (seen as a
+            // hang). A refused test client is small: keep it.
+            std::mem::forget(cli);
+            return Err(e);
+        }
+        Ok(TestClient {
             cli,
             rx,
             id: login.to_string(),
             stash: RefCell::new(VecDeque::new()),
             next_id: RefCell::new(1),
+        })
+    }
+
+    /// Whether the broker refuses a SUBSCRIBE to `filter` in its SUBACK (or fails the call).
+    pub fn subscription_refused(&self, filter: &str) -> bool {
+        match self.cli.subscribe(filter, 1) {
+            Ok(response) => match response.request_response() {
+                paho_mqtt::RequestResponse::Subscribe(code) => *code >= 0x80,
+                _ => false,
+            },
+            Err(_) => true,
         }
+    }
+
+    /// Subscribes (QoS 1) to `topics` without checking what the broker granted.
+    pub fn subscribe_unchecked(&self, topics: &[String]) {
+        let _ = self.cli.subscribe_many_same_qos(topics, 1);
     }
 
     /// Subscribes (QoS 1) to `topics`.

@@ -98,7 +98,11 @@ impl Stack {
 
     /// Starts everything with extra service environment.
     pub fn start_with(backend: Backend, env: &[(&str, &str)]) -> Stack {
-        let broker = TestBroker::start();
+        Self::start_on(TestBroker::start(), backend, env)
+    }
+
+    /// Starts the database and the service next to `broker`.
+    pub fn start_on(broker: TestBroker, backend: Backend, env: &[(&str, &str)]) -> Stack {
         let db = TestDb::new(backend);
         let service = TestService::start_with(&broker, &db, env);
         Stack {

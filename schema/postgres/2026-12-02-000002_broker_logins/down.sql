@@ -1,0 +1,1 @@
+DROP TABLE IF EXISTS dh_mqtt_broker_login;

@@ -1,0 +1,1 @@
+DROP TABLE dh_mqtt_broker_login;
