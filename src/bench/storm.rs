@@ -1,12 +1,15 @@
 //! A reconnect storm: DEVICES broker connections opened at once, then closed, ROUNDS times,
 //! each logging in through the broker plugin (docs/PERFORMANCE.md, "Reconnect storm"). Run it
 //! beside `dh-bench load` to see what the storm does to everyone else's latency.
+//!
+//! Each device is a thread speaking just enough MQTT 3.1.1 (CONNECT, CONNACK, DISCONNECT) over
+//! a socket of its own: a thousand Paho clients in one process stalled in Paho's own
+//! connection set-up before the broker was the limit.
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
-
-use futures::future::join_all;
-
-use super::connection::{connect, Account};
 
 /// One round's outcome.
 #[derive(Debug, Clone)]
@@ -47,10 +50,50 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
-/// Opens `devices` connections `{prefix}1` … at once with `password`, closes them, `rounds`
-/// times, pausing `pause` between rounds.
-pub async fn run(
-    broker_url: &str,
+/// An MQTT 3.1.1 CONNECT (clean session, user name and password, client id = login).
+fn connect_packet(login: &str, password: &str) -> Vec<u8> {
+    let field = |out: &mut Vec<u8>, text: &[u8]| {
+        out.extend_from_slice(&(text.len() as u16).to_be_bytes());
+        out.extend_from_slice(text);
+    };
+    let mut body = Vec::new();
+    field(&mut body, b"MQTT");
+    body.extend_from_slice(&[4, 0xC2, 0, 60]);
+    field(&mut body, login.as_bytes());
+    field(&mut body, login.as_bytes());
+    field(&mut body, password.as_bytes());
+    let mut packet = vec![0x10];
+    let mut len = body.len();
+    loop {
+        let byte = (len % 128) as u8;
+        len /= 128;
+        packet.push(if len > 0 { byte | 0x80 } else { byte });
+        if len == 0 {
+            break;
+        }
+    }
+    packet.extend_from_slice(&body);
+    packet
+}
+
+/// Connects one device; the open socket and how long CONNACK took, or `None` if refused.
+fn login(addr: &str, login: &str, password: &str) -> Option<(TcpStream, Duration)> {
+    let started = Instant::now();
+    let mut socket = TcpStream::connect(addr).ok()?;
+    socket.set_nodelay(true).ok()?;
+    socket
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    socket.write_all(&connect_packet(login, password)).ok()?;
+    let mut connack = [0u8; 4];
+    socket.read_exact(&mut connack).ok()?;
+    (connack == [0x20, 2, 0, 0]).then(|| (socket, started.elapsed()))
+}
+
+/// Opens `devices` connections `{prefix}1` … at once with `password` on `host:port`, holds
+/// them until all are in, closes them; `rounds` times, pausing `pause` between rounds.
+pub fn run(
+    addr: &str,
     prefix: &str,
     devices: usize,
     password: &str,
@@ -59,43 +102,54 @@ pub async fn run(
 ) -> Vec<Round> {
     let mut out = Vec::new();
     for _ in 0..rounds {
+        let barrier = Arc::new(Barrier::new(devices + 1));
         let started = Instant::now();
-        let attempts = (1..=devices).map(|i| {
-            let account = Account {
-                broker_url: broker_url.to_string(),
-                login: format!("{prefix}{i}"),
-                password: password.to_string(),
-            };
-            async move {
-                let t = Instant::now();
-                connect(&account, &[], 1)
-                    .await
-                    .map(|(client, _)| (client, t.elapsed()))
-            }
-        });
-        let results = join_all(attempts).await;
-        let wall = started.elapsed();
-        let mut connect_times = Vec::new();
-        let mut clients = Vec::new();
-        let mut refused = 0;
-        for result in results {
-            match result {
-                Ok((client, took)) => {
-                    connect_times.push(took);
-                    clients.push(client);
+        let threads: Vec<_> = (1..=devices)
+            .filter_map(|i| {
+                let (addr, name, password) = (
+                    addr.to_string(),
+                    format!("{prefix}{i}"),
+                    password.to_string(),
+                );
+                let barrier = Arc::clone(&barrier);
+                std::thread::Builder::new()
+                    .stack_size(64 * 1024)
+                    .spawn(move || {
+                        let got = login(&addr, &name, &password);
+                        let took = got.as_ref().map(|(_, t)| *t);
+                        barrier.wait();
+                        if let Some((mut socket, _)) = got {
+                            let _ = socket.write_all(&[0xE0, 0]);
+                        }
+                        took
+                    })
+                    .ok()
+            })
+            .collect();
+        let spawned = threads.len();
+        // Threads that could not be spawned never reach the barrier.
+        for _ in spawned..devices {
+            std::thread::spawn({
+                let barrier = Arc::clone(&barrier);
+                move || {
+                    barrier.wait();
                 }
-                Err(_) => refused += 1,
-            }
+            });
         }
+        barrier.wait();
+        let wall = started.elapsed();
+        let mut connect_times: Vec<Duration> = threads
+            .into_iter()
+            .filter_map(|t| t.join().ok().flatten())
+            .collect();
         connect_times.sort_unstable();
-        join_all(clients.iter().map(|c| c.disconnect(None))).await;
         out.push(Round {
-            connected: clients.len(),
-            refused,
+            connected: connect_times.len(),
+            refused: devices - connect_times.len(),
             connect_times,
             wall,
         });
-        tokio::time::sleep(pause).await;
+        std::thread::sleep(pause);
     }
     out
 }

@@ -316,15 +316,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             pause,
         } => {
             let pause = Duration::from_secs_f64(pause);
-            let out = dh_mqtt_plugin::bench::storm::run(
-                &broker_url,
-                &prefix,
-                devices,
-                &password,
-                rounds,
-                pause,
-            )
-            .await;
+            let addr = broker_url
+                .strip_prefix("tcp://")
+                .ok_or_else(|| anyhow::anyhow!("storm needs a tcp:// broker URL"))?
+                .to_string();
+            let out = tokio::task::spawn_blocking(move || {
+                dh_mqtt_plugin::bench::storm::run(&addr, &prefix, devices, &password, rounds, pause)
+            })
+            .await?;
             for (i, round) in out.iter().enumerate() {
                 println!("round {}: {}", i + 1, round.line());
             }
