@@ -48,6 +48,12 @@ check "unit verifies" in_root systemd-analyze verify /usr/lib/systemd/system/dh-
 check "migrate on the SQLite default, as the service's user" in_root sh -c 'set -a; . /etc/dh-mqtt-plugin/env;
     exec setpriv --reuid dh-mqtt-plugin --regid dh-mqtt-plugin --clear-groups dh-mqtt-plugin migrate'
 check "the database file exists" test -s "$root/var/lib/dh-mqtt-plugin/dh-mqtt-plugin.sqlite"
+check "broker plugin installed" test -f "$root/usr/lib/dh-mqtt-plugin/libdh_mqtt_plugin_broker.so"
+# The shipped snippet on a port of its own (the chroot shares the host's network).
+check "Mosquitto loads the plugin from the shipped snippet" in_root sh -c '
+    sed "s/^listener .*/listener 18999 127.0.0.1/; s/^persistence .*/persistence false/" \
+        /usr/share/dh-mqtt-plugin/mosquitto/dh-mqtt-plugin.conf > /tmp/dh-broker.conf
+    timeout 2 mosquitto -c /tmp/dh-broker.conf 2>&1 | grep -q "rules for dh/ loaded"'
 echo "==> reinstall (an upgrade keeps the settings)"
 in_root dpkg -i /tmp/package.deb >/dev/null
 check "JWT_SECRET kept" test "$(sed -n 's/^JWT_SECRET=//p' "$root/etc/dh-mqtt-plugin/env")" = "$secret"
