@@ -3,7 +3,7 @@
 //! task per request (spawned by ingest), so many requests are in flight at once and none is
 //! tied to the lifetime of the ingest actor.
 
-use crate::auth::broker_login::BrokerKey;
+use crate::auth::broker_login::{BrokerKey, LoginsChanged};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Instant;
@@ -47,6 +47,8 @@ pub struct Peers {
     pub admission: Arc<Admission>,
     /// Device logins at the broker; `None` without the broker plugin.
     pub broker_key: Option<BrokerKey>,
+    /// Wakes the login sync after a user was written.
+    pub logins_changed: LoginsChanged,
 }
 
 /// Serves one decoded request and publishes its answer.

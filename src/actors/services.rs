@@ -63,6 +63,10 @@ impl Directory for Peers {
             .as_ref()
             .map(|key| key.login(password.expose()))
     }
+
+    fn logins_changed(&self) {
+        self.logins_changed.notify();
+    }
 }
 
 impl Services for Peers {

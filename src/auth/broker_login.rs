@@ -2,6 +2,9 @@
 //! logins"): verifier = HMAC-SHA256(key, salt ‖ password), the key derived from the JWT
 //! secret so that it is never stored, and the broker never waits on Argon2.
 
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::time::Duration;
+
 use hmac::{Hmac, Mac};
 use rand::rngs::OsRng;
 use rand::RngCore;
@@ -43,6 +46,30 @@ impl BrokerKey {
             salt,
             verifier: dh_mqtt_rules::verifier(&self.0, &salt, password.as_bytes()),
         }
+    }
+}
+
+/// Tells the login sync that logins may have changed, so that it reads the table at once
+/// instead of at its next poll (a device provisioned over MQTT may connect a moment later).
+#[derive(Clone, Default)]
+pub struct LoginsChanged(Arc<(Mutex<bool>, Condvar)>);
+
+impl LoginsChanged {
+    /// Something changed.
+    pub fn notify(&self) {
+        let (changed, wake) = &*self.0;
+        *changed.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        wake.notify_one();
+    }
+
+    /// Waits until notified or `timeout` passes, and clears the notice.
+    pub fn wait(&self, timeout: Duration) {
+        let (changed, wake) = &*self.0;
+        let guard = changed.lock().unwrap_or_else(PoisonError::into_inner);
+        let (mut guard, _) = wake
+            .wait_timeout_while(guard, timeout, |changed| !*changed)
+            .unwrap_or_else(PoisonError::into_inner);
+        *guard = false;
     }
 }
 

@@ -104,6 +104,8 @@ pub trait Directory {
     fn broker_login(&self, _password: &Secret) -> Option<NewBrokerLogin> {
         None
     }
+    /// A user (password, status, login, existence) was written: device logins may differ.
+    fn logins_changed(&self) {}
 }
 
 /// What the actions need from the rest of the service.
@@ -203,6 +205,7 @@ async fn done<D: Directory, Op: DirectoryOp<Output = ()>>(
     op: Op,
 ) -> Result<Body, ServiceError> {
     directory.run(op).await?;
+    directory.logins_changed();
     Ok(Body::empty())
 }
 

@@ -62,10 +62,11 @@ pub(super) async fn set_broker_login<D: Directory>(
     user_id: i64,
     login: Option<NewBrokerLogin>,
 ) -> Result<(), ServiceError> {
-    match login {
-        Some(login) => directory.run(SetBrokerLogin { user_id, login }).await,
-        None => Ok(()),
+    if let Some(login) = login {
+        directory.run(SetBrokerLogin { user_id, login }).await?;
     }
+    directory.logins_changed();
+    Ok(())
 }
 
 #[cfg(test)]

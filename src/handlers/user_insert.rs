@@ -37,6 +37,7 @@ pub async fn handle<D: Directory>(
     if let Some(login) = broker {
         let user_id = row.id;
         directory.run(SetBrokerLogin { user_id, login }).await?;
+        directory.logins_changed();
     }
     let view = UserView::from(row);
     Body::field("user", &PolicyView(&view, Policy::Submitted))

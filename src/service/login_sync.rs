@@ -6,7 +6,10 @@
 //! deleted by anyone (this service, the CLI, a DeviceHive server) is therefore refused and
 //! disconnected by the plugin within about `POLL`.
 //!
-//! Its own thread: a blocking query every half second must not hold up an actor.
+//! A write through this instance (`user/insert`, `user/update`, …) wakes it at once
+//! ([`LoginsChanged`]); the CLI and other writers are seen at the next poll.
+//!
+//! Its own thread: a blocking query every quarter second must not hold up an actor.
 
 use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use dh_mqtt_rules::{from_hex, is_valid_client_id, Change, CREDENTIALS_TOPIC};
 
-use crate::auth::broker_login::BrokerKey;
+use crate::auth::broker_login::{BrokerKey, LoginsChanged};
 use crate::db::broker_logins::{load_all, BrokerLogin};
 use crate::db::DbPool;
 use crate::ops::health::Link;
@@ -52,12 +55,13 @@ pub fn start(
     client: paho_mqtt::AsyncClient,
     link: Arc<Link>,
     key: BrokerKey,
+    changed: LoginsChanged,
 ) -> LoginSync {
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
     let thread = std::thread::Builder::new()
         .name("login-sync".into())
-        .spawn(move || Syncer::new(pool, client, link, key).run(&flag))
+        .spawn(move || Syncer::new(pool, client, link, key).run(&flag, &changed))
         .map_err(|e| log::error!(target: "dh::logins", "cannot start the login sync: {e}"))
         .ok();
     LoginSync { stop, thread }
@@ -98,9 +102,9 @@ impl Syncer {
         }
     }
 
-    fn run(mut self, stop: &AtomicBool) {
+    fn run(mut self, stop: &AtomicBool, changed: &LoginsChanged) {
         while !stop.load(Ordering::Relaxed) {
-            std::thread::sleep(POLL);
+            changed.wait(POLL);
             // Subscribed again since the last snapshot: the broker (and the plugin's table)
             // may be new, even when the reconnect fell between two polls.
             let session = self.link.sessions.load(Ordering::Relaxed);

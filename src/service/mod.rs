@@ -4,7 +4,7 @@
 mod connections;
 mod login_sync;
 
-use crate::auth::broker_login::BrokerKey;
+use crate::auth::broker_login::{BrokerKey, LoginsChanged};
 use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,6 +92,7 @@ pub async fn run(
             first.client().clone(),
             Arc::clone(first.link()),
             key.clone(),
+            shared.logins_changed.clone(),
         )),
         _ => None,
     };
@@ -148,6 +149,7 @@ struct SharedActors {
     /// For the metrics of the pool and the broker-login sync.
     pool: DbPool,
     broker_key: Option<BrokerKey>,
+    logins_changed: LoginsChanged,
 }
 
 impl SharedActors {
@@ -164,6 +166,7 @@ impl SharedActors {
             publisher,
             admission: Arc::clone(&self.admission),
             broker_key: self.broker_key.clone(),
+            logins_changed: self.logins_changed.clone(),
         }
     }
 }
@@ -204,6 +207,7 @@ fn start_actors(
         admission: Arc::clone(admission),
         pool,
         broker_key: config.broker_key(),
+        logins_changed: LoginsChanged::default(),
     };
     Ok((shared, [repo, read_lanes, write_lanes]))
 }
