@@ -2,6 +2,7 @@
 //! change nothing, and concurrent updates of different fields losing nothing.
 
 use std::thread;
+use std::time::Duration;
 
 use dh_mqtt_plugin::auth::password;
 use dh_mqtt_plugin::db::model::UserChanges;
@@ -10,7 +11,7 @@ use dh_mqtt_plugin::model::{Role, UserStatus};
 use serde_json::{json, Value};
 
 use crate::both_backends;
-use crate::support::Stack;
+use crate::support::{Stack, TestClient};
 
 fn update(stack: &Stack, login: &str, token: &str, user: Value) -> Value {
     stack.client(login).request(json!({
@@ -98,8 +99,15 @@ both_backends! {
         assert_eq!(answer, json!({
             "action": "user/updateCurrent", "requestId": answer["requestId"], "status": "success"
         }));
-        let now = current(&stack, "alice", &token);
+        // The new password is now also alice's broker password: the plugin's device login
+        // replaces her password-file entry.
+        crate::support::wait_for("alice to connect with her new password", Duration::from_secs(10), || {
+            TestClient::try_connect_as(&stack.broker, "alice", "n3w-secret").ok()
+        });
+        let now = TestClient::connect_as(&stack.broker, "alice", "n3w-secret")
+            .request(json!({"action": "user/getCurrent", "token": token}))["current"].clone();
         assert_eq!((&now["data"], &now["introReviewed"]), (&json!({"room": 7}), &json!(true)));
+        assert!(TestClient::try_connect_as(&stack.broker, "alice", "pw").is_err(), "the old broker password still works");
         let row = stack.db.user(id);
         let hash = row.password_hash.clone().unwrap_or_default();
         assert!(hash.starts_with("$argon2id$"), "new hashes are Argon2id");

@@ -47,7 +47,12 @@ pub struct TestClient {
 impl TestClient {
     /// Connects as `login` (password [`CLIENT_PASSWORD`]) and subscribes to its answers.
     pub fn connect(broker: &TestBroker, login: &str) -> TestClient {
-        let client = Self::connect_raw(broker, login, login, CLIENT_PASSWORD);
+        Self::connect_as(broker, login, CLIENT_PASSWORD)
+    }
+
+    /// Connects as `login` with `password` and subscribes to its answers.
+    pub fn connect_as(broker: &TestBroker, login: &str, password: &str) -> TestClient {
+        let client = Self::connect_raw(broker, login, login, password);
         let mut topics: Vec<String> = Action::ALL
             .iter()
             .map(|a| format!("dh/response/{}@{login}", a.name()))
