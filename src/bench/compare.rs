@@ -16,6 +16,7 @@ use anyhow::{bail, Context};
 use serde_json::{json, Value};
 
 use super::connection::{connect, Account};
+use super::cpu::{self, CpuPerRequest, Snapshot};
 use super::load::{self, LoadConfig, Mix, Pace};
 use super::report::{latency_svg, Report};
 
@@ -53,6 +54,12 @@ impl Target {
 }
 
 struct Running(Child);
+
+impl Running {
+    fn pid(&self) -> u32 {
+        self.0.id()
+    }
+}
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -170,7 +177,7 @@ async fn run_one(
     s: &Scenario,
     log: &std::fs::File,
 ) -> anyhow::Result<Report> {
-    let _running = start(cfg, target, log)?;
+    let running = start(cfg, target, log)?;
     let answer = ask(
         &cfg.base,
         "user/getCurrent",
@@ -194,7 +201,10 @@ async fn run_one(
         ..cfg.base.clone()
     };
     eprintln!("{} {} ({})", s.key, target.name(), cfg.label);
-    let report = load::run(&load).await?;
+    let before = Snapshot::take(running.pid());
+    let mut report = load::run(&load).await?;
+    let after = Snapshot::take(running.pid());
+    report.cpu = Some(before.per_request(&after, report.totals.answered()));
     eprint!("{}", report.table());
     Ok(report)
 }
@@ -432,6 +442,7 @@ fn table(cfg: &CompareConfig, results: &[Run]) -> String {
     let _ = writeln!(t, "| P3 | getCurrent, 1 × 1: p50 / p99 | {e3a:.2} / {e3b:.2} ms | {s3a:.2} / {s3b:.2} ms | | p50 ≤ 1, p99 ≤ 2 ms | {} |", yes(s3a <= 1.0 && s3b <= 2.0));
     let _ = writeln!(t, "| P4 | open loop at half the round's ceiling (median {half_get:.0}/s), getCurrent: p99 | {e4g:.2} ms | {s4g:.2} ms | ({}) | ≤ 10 ms | {} |", list(&service_p99s("P4get")), yes(s4g <= 10.0));
     let _ = writeln!(t, "| P4 | the same (median {half_update:.0}/s), updateCurrent: p99 | {e4u:.2} ms | {s4u:.2} ms | ({}) | ≤ 15 ms | {} |", list(&service_p99s("P4update")), yes(s4u <= 15.0));
+    let _ = writeln!(t, "\n{}", cpu_line(results));
     let drops = drops.map_or("unknown".to_string(), |d| d.to_string());
     let _ = writeln!(
         t,
@@ -439,6 +450,18 @@ fn table(cfg: &CompareConfig, results: &[Run]) -> String {
          {errors} error answers."
     );
     t
+}
+
+/// CPU per P1 getCurrent of each party, for echo and for the service.
+fn cpu_line(results: &[Run]) -> String {
+    let of = |target: Target| -> Vec<CpuPerRequest> {
+        results
+            .iter()
+            .filter(|r| r.key == "P1" && r.target == target)
+            .filter_map(|r| r.report.cpu)
+            .collect()
+    };
+    cpu::summary(&of(Target::Echo), &of(Target::Service))
 }
 
 #[cfg(test)]

@@ -59,6 +59,13 @@ pub struct Totals {
     pub measured_answered: u64,
 }
 
+impl Totals {
+    /// Requests answered at all (success or error), warm-up included.
+    pub fn answered(&self) -> u64 {
+        self.success + self.errors.values().sum::<u64>()
+    }
+}
+
 impl Ledger {
     /// An empty ledger (latencies from 1 µs to 100 s, 3 significant digits).
     pub fn new() -> Result<Ledger, hdrhistogram::CreationError> {

@@ -4,6 +4,7 @@
 
 pub mod compare;
 pub mod connection;
+pub mod cpu;
 pub mod echo;
 pub mod faults;
 pub mod ledger;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use super::cpu::CpuPerRequest;
 use super::ledger::{Ledger, Totals};
 use super::scenario::LoadConfig;
 
@@ -37,6 +38,8 @@ pub struct Report {
     pub dropped_before: Option<u64>,
     /// … and after.
     pub dropped_after: Option<u64>,
+    /// CPU per answered request of each party, when `compare` measured it.
+    pub cpu: Option<CpuPerRequest>,
 }
 
 fn ms(d: Duration) -> f64 {
@@ -68,6 +71,7 @@ impl Report {
                 .collect(),
             dropped_before,
             dropped_after,
+            cpu: None,
         }
     }
 
