@@ -10,6 +10,8 @@ use rand::rngs::OsRng;
 use rand::RngCore;
 use sha2::Sha256;
 
+use super::key::{derive, SecretEncoding};
+
 /// Derived from the JWT secret with a label of its own: a leaked broker key signs no token.
 const LABEL: &[u8] = b"dh-mqtt-plugin broker login v1";
 
@@ -31,6 +33,11 @@ impl BrokerKey {
         };
         mac.update(LABEL);
         BrokerKey(mac.finalize().into_bytes().into())
+    }
+
+    /// From `JWT_SECRET` as the service reads it (`DH_JWT_SECRET_ENCODING`).
+    pub fn from_secret(secret: &str, encoding: SecretEncoding) -> BrokerKey {
+        BrokerKey::derive(&derive(secret, encoding))
     }
 
     /// The key's bytes, for the plugin's snapshot.

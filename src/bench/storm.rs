@@ -8,7 +8,6 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant};
 
 /// One round's outcome.
@@ -102,7 +101,6 @@ pub fn run(
 ) -> Vec<Round> {
     let mut out = Vec::new();
     for _ in 0..rounds {
-        let barrier = Arc::new(Barrier::new(devices + 1));
         let started = Instant::now();
         let threads: Vec<_> = (1..=devices)
             .filter_map(|i| {
@@ -111,37 +109,23 @@ pub fn run(
                     format!("{prefix}{i}"),
                     password.to_string(),
                 );
-                let barrier = Arc::clone(&barrier);
                 std::thread::Builder::new()
                     .stack_size(64 * 1024)
-                    .spawn(move || {
-                        let got = login(&addr, &name, &password);
-                        let took = got.as_ref().map(|(_, t)| *t);
-                        barrier.wait();
-                        if let Some((mut socket, _)) = got {
-                            let _ = socket.write_all(&[0xE0, 0]);
-                        }
-                        took
-                    })
+                    .spawn(move || login(&addr, &name, &password))
                     .ok()
             })
             .collect();
-        let spawned = threads.len();
-        // Threads that could not be spawned never reach the barrier.
-        for _ in spawned..devices {
-            std::thread::spawn({
-                let barrier = Arc::clone(&barrier);
-                move || {
-                    barrier.wait();
-                }
-            });
-        }
-        barrier.wait();
-        let wall = started.elapsed();
-        let mut connect_times: Vec<Duration> = threads
+        // Every socket stays open until the last device is in, then all leave.
+        let logged_in: Vec<(TcpStream, Duration)> = threads
             .into_iter()
             .filter_map(|t| t.join().ok().flatten())
             .collect();
+        let wall = started.elapsed();
+        let mut connect_times = Vec::with_capacity(logged_in.len());
+        for (mut socket, took) in logged_in {
+            let _ = socket.write_all(&[0xE0, 0]);
+            connect_times.push(took);
+        }
         connect_times.sort_unstable();
         out.push(Round {
             connected: connect_times.len(),

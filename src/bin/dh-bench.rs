@@ -285,13 +285,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         } => {
             dh_mqtt_plugin::bench::seed::seed_users(&database_url, &prefix, count)?;
             if let Some(password) = broker_password {
-                use dh_mqtt_plugin::auth::key::{derive, SecretEncoding};
                 let secret = std::env::var("JWT_SECRET")
                     .map_err(|_| anyhow::anyhow!("JWT_SECRET is required for broker logins"))?;
-                let key = dh_mqtt_plugin::auth::broker_login::BrokerKey::derive(&derive(
-                    &secret,
-                    SecretEncoding::Raw,
-                ));
+                // Read as the service reads it, so the verifiers match its key.
+                let encoding = std::env::var("DH_JWT_SECRET_ENCODING")
+                    .unwrap_or_else(|_| "raw".into())
+                    .parse()
+                    .map_err(anyhow::Error::msg)?;
+                let key =
+                    dh_mqtt_plugin::auth::broker_login::BrokerKey::from_secret(&secret, encoding);
                 let n = dh_mqtt_plugin::bench::seed::seed_broker_logins(
                     &database_url,
                     &prefix,

@@ -236,10 +236,10 @@ impl Config {
     /// `DH_BROKER_PLUGIN=off` or without a JWT secret (then `jwt_keys` refuses to start).
     pub fn broker_key(&self) -> Option<BrokerKey> {
         let secret = self.jwt_secret.as_ref().filter(|_| self.broker_plugin)?;
-        Some(BrokerKey::derive(&derive(
+        Some(BrokerKey::from_secret(
             secret.expose(),
             self.jwt_secret_encoding,
-        )))
+        ))
     }
 
     /// The JWT keys; fails when `JWT_SECRET` is missing, or too short without

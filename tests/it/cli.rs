@@ -10,7 +10,8 @@ use serde_json::Value;
 use crate::support::service::binary;
 use crate::support::{Backend, TestDb, TEST_JWT_SECRET};
 
-fn run(db: &TestDb, args: &[&str], stdin: &str, secret: Option<&str>) -> Output {
+/// Runs the CLI against `db` with nothing but `DATABASE_URL` (and `JWT_SECRET` if given).
+pub(crate) fn run(db: &TestDb, args: &[&str], stdin: &str, secret: Option<&str>) -> Output {
     let mut cmd = Command::new(binary());
     cmd.args(args).env_clear().env("DATABASE_URL", &db.url);
     if let Some(s) = secret {

@@ -4,8 +4,6 @@
 //! another client's are refused at SUBSCRIBE, unsafe client ids at CONNECT; and a user made
 //! with one command connects with its own login and password until it is disabled.
 
-use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use dh_mqtt_plugin::model::Role;
@@ -13,7 +11,6 @@ use serde_json::{json, Value};
 
 use crate::both_backends;
 use crate::support::broker::CLIENT_PASSWORD;
-use crate::support::service::binary;
 use crate::support::{
     error_of, wait_for, Backend, Stack, TestBroker, TestClient, TestDb, TEST_JWT_SECRET,
 };
@@ -122,22 +119,7 @@ fn unsafe_client_ids_are_refused_at_connect() {
 /// Runs the operator CLI against the test's database, with the service's JWT secret (the
 /// broker-login key is derived from it).
 fn cli(db: &TestDb, args: &[&str], stdin: &str) {
-    let mut child = Command::new(binary())
-        .args(args)
-        .env_clear()
-        .env("DATABASE_URL", &db.url)
-        .env("JWT_SECRET", TEST_JWT_SECRET)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap_or_else(|e| panic!("cli: {e}"));
-    if let Some(mut input) = child.stdin.take() {
-        let _ = input.write_all(stdin.as_bytes());
-    }
-    let out = child
-        .wait_with_output()
-        .unwrap_or_else(|e| panic!("cli: {e}"));
+    let out = crate::cli::run(db, args, stdin, Some(TEST_JWT_SECRET));
     assert!(
         out.status.success(),
         "{args:?}: {}",
