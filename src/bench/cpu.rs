@@ -63,7 +63,7 @@ impl Snapshot {
     }
 }
 
-/// The line `compare` prints: medians of each party's CPU per P1 getCurrent, with echo and
+/// The line `compare` prints: medians of each party's CPU per C2 getCurrent, with echo and
 /// with the service as the responder, and the responders' ratio.
 pub fn summary(echo: &[CpuPerRequest], service: &[CpuPerRequest]) -> String {
     let median = |runs: &[CpuPerRequest], f: fn(&CpuPerRequest) -> f64| {
@@ -82,7 +82,7 @@ pub fn summary(echo: &[CpuPerRequest], service: &[CpuPerRequest]) -> String {
     };
     let ratio = median(service, |c| c.responder_us) / median(echo, |c| c.responder_us);
     format!(
-        "CPU per P1 getCurrent (medians, /proc): with echo: {}; with the service: {}. \
+        "CPU per C2 getCurrent (medians, /proc): with echo: {}; with the service: {}. \
          Service / echo CPU per request: {ratio:.2}.",
         of("echo", echo),
         of("service", service)

@@ -7,15 +7,15 @@ use std::io::Write;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use paho_mqtt::{AsyncClient, Message};
 use serde::Deserialize;
 use serde_json::Value;
 use tokio::sync::oneshot;
 
-use super::connection::{connect_with, dropped_messages, Account};
+use super::connection::{dropped_messages, Account};
 use super::ledger::Ledger;
 use super::report::Report;
 use super::timeline::write_csv;
+use super::transport::{self, OnMessage, Sender};
 
 pub use super::scenario::{Kind, LoadConfig, Mix, Pace};
 
@@ -48,7 +48,7 @@ fn payload(cfg: &LoadConfig, seq: u64) -> (String, Vec<u8>) {
         .clone()
         .unwrap_or_else(|| ("bench".into(), "bench-password".into()));
     let kind = cfg.mix.pick(seq);
-    let token = &cfg.token;
+    let token = cfg.token_for(seq);
     let body = match kind {
         Kind::Get => {
             format!(r#"{{"action":"user/getCurrent","requestId":{seq},"token":"{token}"}}"#)
@@ -119,9 +119,8 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<Report> {
     let start_epoch_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis());
-    if cfg.timeline.is_some() {
-        shared.lock().track_seconds(start);
-    }
+    // Always: the report carries the answers of each second (compare's throughput plots).
+    shared.lock().track_seconds(start);
     let progress = cfg
         .progress
         .then(|| tokio::spawn(progress_line(Arc::clone(&shared), start)));
@@ -138,7 +137,7 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<Report> {
         eprintln!();
     }
     for (client, _) in clients.iter() {
-        let _ = client.disconnect(None).await;
+        client.disconnect().await;
     }
     for r in readers {
         r.abort();
@@ -163,7 +162,10 @@ pub async fn run(cfg: &LoadConfig) -> anyhow::Result<Report> {
     ))
 }
 
-type Clients = Vec<(AsyncClient, String)>;
+type Clients = Vec<(Sender, String)>;
+
+/// Where a connection's `authenticate` answer goes.
+type AuthSlot = Arc<Mutex<Option<oneshot::Sender<Value>>>>;
 
 /// Connects every load client and starts the tasks that read its answers (and, for
 /// resilient clients, reconnect it).
@@ -180,32 +182,16 @@ async fn connect_clients(
             password: cfg.client_password.clone(),
         };
         let topics = answer_topics(&account.login);
-        let (client, stream) =
-            connect_with(&account, &topics, cfg.qos.min(1), cfg.resilient).await?;
+        let auth: AuthSlot = Arc::new(Mutex::new(None));
+        let on_message: OnMessage = {
+            let (shared, auth) = (Arc::clone(shared), Arc::clone(&auth));
+            Arc::new(move |_topic, payload| settle(&shared, &auth, payload))
+        };
+        let (client, tasks) =
+            transport::open(&account, &topics, cfg.qos.min(1), cfg.resilient, on_message).await?;
+        readers.extend(tasks);
         if cfg.mix.needs_session() {
-            authenticate(&client, &stream, &account.login, &cfg.token).await?;
-        }
-        let shared = Arc::clone(shared);
-        readers.push(tokio::spawn(async move {
-            // `None` marks a lost connection; a resilient connection comes back.
-            while let Ok(msg) = stream.recv().await {
-                if let Some(msg) = msg {
-                    settle(&shared, &msg);
-                }
-            }
-        }));
-        if cfg.resilient {
-            // Paho's own reconnect waits 1-2 s; a device that retries sooner shows the
-            // service's recovery, not the load tool's.
-            let nudged = client.clone();
-            readers.push(tokio::spawn(async move {
-                loop {
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    if !nudged.is_connected() {
-                        drop(nudged.reconnect());
-                    }
-                }
-            }));
+            authenticate(&client, &auth, &account.login, cfg.token_for(i as u64)).await?;
         }
         clients.push((client, account.login));
     }
@@ -214,36 +200,30 @@ async fn connect_clients(
 
 /// Binds the token to the connection's client id (`authenticate`) and waits for the answer.
 async fn authenticate(
-    client: &AsyncClient,
-    stream: &paho_mqtt::AsyncReceiver<Option<Message>>,
+    client: &Sender,
+    auth: &AuthSlot,
     login: &str,
     token: &str,
 ) -> anyhow::Result<()> {
-    let body =
-        serde_json::json!({"action": "authenticate", "requestId": "bench-auth", "token": token});
-    client
-        .publish(Message::new(
-            format!("dh/request/{login}"),
-            body.to_string(),
-            1,
-        ))
-        .await?;
-    let answer = async {
-        while let Ok(msg) = stream.recv().await {
-            let Some(msg) = msg else { continue };
-            let json: Value = serde_json::from_slice(msg.payload()).unwrap_or(Value::Null);
-            if json.get("requestId").and_then(Value::as_str) == Some("bench-auth") {
-                return Some(json);
-            }
-        }
-        None
-    };
-    match tokio::time::timeout(Duration::from_secs(10), answer).await {
-        Ok(Some(json)) if json.get("status").and_then(Value::as_str) == Some("success") => Ok(()),
-        Ok(Some(json)) => anyhow::bail!("{login}: authenticate refused: {json}"),
+    let (tx, rx) = oneshot::channel();
+    *auth
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(tx);
+    let body = serde_json::json!({"action": "authenticate", "requestId": AUTH_ID, "token": token});
+    client.publish(
+        format!("dh/request/{login}"),
+        body.to_string().into_bytes(),
+        1,
+    );
+    match tokio::time::timeout(Duration::from_secs(10), rx).await {
+        Ok(Ok(json)) if json.get("status").and_then(Value::as_str) == Some("success") => Ok(()),
+        Ok(Ok(json)) => anyhow::bail!("{login}: authenticate refused: {json}"),
         _ => anyhow::bail!("{login}: no answer to authenticate within 10 s"),
     }
 }
+
+/// The request id of `authenticate`, which is not a measured request.
+const AUTH_ID: &str = "bench-auth";
 
 /// Sends the scenario's requests at its pace.
 async fn send_all(cfg: &LoadConfig, clients: &Arc<Clients>, shared: &Arc<Shared>, start: Instant) {
@@ -299,12 +279,21 @@ fn write_files(
     Ok(())
 }
 
-fn settle(shared: &Shared, msg: &Message) {
+fn settle(shared: &Shared, auth: &AuthSlot, payload: &[u8]) {
     let now = Instant::now();
-    let Ok(head) = serde_json::from_slice::<AnswerHead>(msg.payload()) else {
+    let Ok(head) = serde_json::from_slice::<AnswerHead>(payload) else {
         return;
     };
     let Some(seq) = head.request_id.as_u64() else {
+        if head.request_id.as_str() == Some(AUTH_ID) {
+            let waiter = auth
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .take();
+            if let (Some(w), Ok(json)) = (waiter, serde_json::from_slice(payload)) {
+                let _ = w.send(json);
+            }
+        }
         return;
     };
     let first = shared.lock().answer(seq, head.code, now);
@@ -320,14 +309,13 @@ fn settle(shared: &Shared, msg: &Message) {
     }
 }
 
-fn publish(client: &AsyncClient, login: &str, cfg: &LoadConfig, seq: u64) {
+fn publish(client: &Sender, login: &str, cfg: &LoadConfig, seq: u64) {
     let (_, body) = payload(cfg, seq);
-    // The delivery token is not awaited: the answer is what is measured.
-    drop(client.publish(Message::new(format!("dh/request/{login}"), body, cfg.qos)));
+    client.publish(format!("dh/request/{login}"), body, cfg.qos);
 }
 
 async fn closed_loop(
-    clients: &[(AsyncClient, String)],
+    clients: &[(Sender, String)],
     c: usize,
     shared: &Shared,
     cfg: &LoadConfig,
@@ -356,7 +344,7 @@ async fn closed_loop(
 }
 
 async fn open_loop(
-    clients: &[(AsyncClient, String)],
+    clients: &[(Sender, String)],
     shared: &Shared,
     cfg: &LoadConfig,
     rate: f64,
@@ -428,6 +416,7 @@ mod tests {
             qos: 1,
             mix,
             token: "t".into(),
+            tokens: Vec::new(),
             login: None,
             timeout: Duration::ZERO,
             monitor: None,

@@ -15,3 +15,4 @@ pub mod scenario;
 pub mod seed;
 pub mod storm;
 pub mod timeline;
+pub mod transport;

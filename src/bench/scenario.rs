@@ -71,6 +71,13 @@ impl Mix {
         self.0.iter().any(|(k, w)| *k == Kind::SessionGet && *w > 0)
     }
 
+    /// Whether it writes users (updateCurrent).
+    pub fn writes(&self) -> bool {
+        self.0
+            .iter()
+            .any(|(k, w)| matches!(k, Kind::UpdateData | Kind::UpdatePassword) && *w > 0)
+    }
+
     /// The kind of request number `seq` (a deterministic weighted round-robin).
     pub fn pick(&self, seq: u64) -> Kind {
         let total: u64 = self.0.iter().map(|(_, w)| u64::from(*w)).sum();
@@ -132,6 +139,9 @@ pub struct LoadConfig {
     /// Access token put in every request.
     #[serde(skip)]
     pub token: String,
+    /// Tokens of distinct users, taken in turn by request number instead of `token`.
+    #[serde(skip)]
+    pub tokens: Vec<String>,
     /// Login and password for `password` and `badlogin` requests.
     #[serde(skip)]
     pub login: Option<(String, String)>,
@@ -151,4 +161,14 @@ pub struct LoadConfig {
     pub outcomes: Option<PathBuf>,
     /// Connections that outlive broker restarts (see `connection::connect_with`).
     pub resilient: bool,
+}
+
+impl LoadConfig {
+    /// The token request `seq` carries.
+    pub fn token_for(&self, seq: u64) -> &str {
+        match self.tokens.len() {
+            0 => &self.token,
+            n => self.tokens.get(seq as usize % n).map_or("", String::as_str),
+        }
+    }
 }

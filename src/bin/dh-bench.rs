@@ -7,7 +7,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 use dh_mqtt_plugin::bench::compare::{self, CompareConfig};
 use dh_mqtt_plugin::bench::connection::Account;
-use dh_mqtt_plugin::bench::echo;
+use dh_mqtt_plugin::bench::echo::{self, Engine};
 use dh_mqtt_plugin::bench::load::{self, LoadConfig, Mix, Pace};
 
 /// Request → response load for dh-mqtt-plugin through a real broker.
@@ -140,6 +140,9 @@ enum Cmd {
         /// Connections sharing the requests, as the service's (USERNAME, USERNAME-2, …).
         #[arg(long, env = "DH_BROKER_CONNECTIONS", default_value_t = 1)]
         connections: u16,
+        /// The responder: rumqttc (its event loop, the fastest measured), codec or paho.
+        #[arg(long, value_enum, default_value_t = Engine::Rumqttc)]
+        engine: Engine,
     },
     /// Alternate echo and the service on the same load; print the goal table.
     Compare {
@@ -160,6 +163,9 @@ enum Cmd {
         /// Broker account of the echo responder (the service's).
         #[arg(long, env = "DH_BROKER_USERNAME", default_value = "dhplugin")]
         echo_username: String,
+        /// Distinct users the updateCurrent runs write (C3), added to DATABASE_URL if missing.
+        #[arg(long, default_value_t = 64)]
+        update_users: usize,
     },
 }
 
@@ -219,6 +225,7 @@ impl Common {
             qos: self.qos,
             mix,
             token: self.token.clone().unwrap_or_default(),
+            tokens: Vec::new(),
             login: Some((self.login.clone(), env("DH_BENCH_PASSWORD"))),
             timeout: Duration::from_secs(self.timeout),
             monitor: (!monitor_password.is_empty()).then(|| Account {
@@ -334,13 +341,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             broker_url,
             username,
             connections,
+            engine,
         } => {
             let account = Account {
                 broker_url,
                 login: username,
                 password: env("DH_BROKER_PASSWORD"),
             };
-            echo::run(&account, connections).await?;
+            echo::run(&account, connections, engine).await?;
         }
         Cmd::Compare {
             common,
@@ -349,6 +357,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             out,
             label,
             echo_username,
+            update_users,
         } => {
             let service_bin = match service_bin {
                 Some(p) => p,
@@ -369,6 +378,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 rounds: rounds.max(1),
                 out,
                 label,
+                update_users,
             };
             print!("{}", compare::run(&cfg).await?);
         }

@@ -32,6 +32,7 @@ fn counts_duplicated_and_missing_answers() -> crate::support::TestResult {
         qos: 1,
         mix: "get=1".parse()?,
         token: "t".into(),
+        tokens: Vec::new(),
         login: None,
         timeout: Duration::from_secs(2),
         monitor: None,
@@ -115,14 +116,15 @@ fn counts_duplicated_and_missing_answers() -> crate::support::TestResult {
 }
 
 /// `dh-bench compare` end to end, as docs/PERFORMANCE.md runs it, on a real broker, service and SQLite
-/// file: one round of one-second runs. It logs in by itself, prints every row of the goal
-/// table and records P4's ceiling run of the round before P4's pair; the figures are not
-/// checked (no timing assertions), only that every request was accounted for.
+/// file: one round of one-second runs. It logs in by itself, adds the C3 users, prints every
+/// row of the goal table, runs C1's responders in the round of C2 and P4's ceiling before
+/// P4's pair, and draws the plots; the figures are not checked (no timing assertions), only
+/// that every request was accounted for and where the writes went.
 #[test]
 fn compare_prints_the_goal_table() -> crate::support::TestResult {
     let broker = TestBroker::start();
     let db = TestDb::new(Backend::Sqlite);
-    db.add_user("bench", "bench-password", Role::Client);
+    let bench = db.add_user("bench", "bench-password", Role::Client);
     let out = tempfile::tempdir()?;
     let output = compare(&broker, &db, out.path())
         .env("DH_BENCH_PASSWORD", "bench-password")
@@ -134,10 +136,14 @@ fn compare_prints_the_goal_table() -> crate::support::TestResult {
         "{table}\n{}\n{log}",
         String::from_utf8_lossy(&output.stderr)
     );
-    for row in ["| P1 |", "| P2 |", "| P3 |"] {
+    for row in ["| C1 |", "| C2 |", "| C3 |", "| C4 |"] {
         assert_eq!(table.matches(row).count(), 1, "{row} in:\n{table}");
     }
-    assert_eq!(table.matches("| P4 |").count(), 2, "{table}");
+    assert_eq!(table.matches("| C5 |").count(), 3, "{table}");
+    assert!(
+        table.contains("64 distinct users, durable commits"),
+        "{table}"
+    );
     assert!(
         table.contains("All runs: 0 missing, 0 duplicated"),
         "{table}"
@@ -145,23 +151,56 @@ fn compare_prints_the_goal_table() -> crate::support::TestResult {
     assert!(table.contains(" 0 error answers."), "{table}");
     let runs: Vec<Value> =
         serde_json::from_str(&std::fs::read_to_string(out.path().join("results.json"))?)?;
-    let order: Vec<(&str, &str)> = runs
-        .iter()
-        .filter_map(|r| Some((r["scenario"].as_str()?, r["target"].as_str()?)))
-        .filter(|(scenario, _)| scenario.starts_with("P4"))
-        .collect();
+    let order = |prefix: &str| -> Vec<(String, String)> {
+        runs.iter()
+            .filter_map(|r| Some((r["scenario"].as_str()?, r["target"].as_str()?)))
+            .filter(|(scenario, _)| scenario.starts_with(prefix))
+            .map(|(s, t)| (s.to_string(), t.to_string()))
+            .collect()
+    };
+    let pairs = |v: &[(&str, &str)]| -> Vec<(String, String)> {
+        v.iter()
+            .map(|(s, t)| (s.to_string(), t.to_string()))
+            .collect()
+    };
+    // C1: the other responders run in the same round as echo and the service.
     assert_eq!(
-        order,
-        [
+        order("C2"),
+        pairs(&[
+            ("C2", "echo"),
+            ("C2", "service"),
+            ("C2", "echo-codec"),
+            ("C2", "echo-paho"),
+        ])
+    );
+    assert_eq!(
+        order("P4"),
+        pairs(&[
             ("P4get-ceiling", "service"),
             ("P4get", "echo"),
             ("P4get", "service"),
             ("P4update-ceiling", "service"),
             ("P4update", "echo"),
             ("P4update", "service"),
-        ]
+        ])
     );
-    assert!(out.path().join("latency-p1.svg").exists());
+    // Every run answered something in its first second.
+    for r in &runs {
+        let first = r["report"]["per_second"][0].as_u64().unwrap_or(0);
+        assert!(first > 0, "{}", r["scenario"]);
+    }
+    // The updates were spread over the 64 users compare added (ids 2 to 65), none on the
+    // login's own row.
+    assert_eq!(db.user(bench).data, None);
+    for n in 1..=64 {
+        let user = db.user(bench + n);
+        assert_eq!(user.login, format!("dhbench-user-{n}"));
+        assert!(user.data.is_some(), "{} was never updated", user.login);
+    }
+    for plot in ["latency-c2", "throughput-c2", "latency-c3", "throughput-c3"] {
+        let svg = std::fs::read_to_string(out.path().join(format!("{plot}.svg")))?;
+        assert!(svg.contains("<svg") && svg.contains("service"), "{plot}");
+    }
     Ok(())
 }
 
@@ -184,7 +223,7 @@ fn compare_refuses_a_token_the_service_rejects() -> crate::support::TestResult {
     assert!(stderr.contains("not success"), "{stderr}");
     assert!(stderr.contains("401"), "{stderr}");
     assert!(
-        !String::from_utf8_lossy(&output.stdout).contains("| P1 |"),
+        !String::from_utf8_lossy(&output.stdout).contains("| C1 |"),
         "no table"
     );
     Ok(())
