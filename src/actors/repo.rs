@@ -173,6 +173,7 @@ impl Handler<UpdateBatch> for RepoActor {
                         UpdateRejection::NotActive => ServiceError::Unauthorized,
                         UpdateRejection::AdminRequired => ServiceError::AdminRequired,
                         UpdateRejection::LoginTaken => ServiceError::LoginTaken,
+                        UpdateRejection::TooLate => ServiceError::ServiceUnavailable,
                     })
                 })
                 .collect())

@@ -23,6 +23,8 @@ pub enum UpdateRejection {
     AdminRequired,
     /// Another user has the requested login.
     LoginTaken,
+    /// Its request is too close to its deadline for a commit to land before the 503.
+    TooLate,
 }
 
 enum TxError {
@@ -101,19 +103,49 @@ macro_rules! apply_update {
 /// login must be free; only the provided columns are written, so concurrent updates of other
 /// fields are not lost. A refused write changes nothing and does not disturb the others. A
 /// database error fails the whole batch. One outcome per job, in order.
+///
+/// A job already too late to commit is refused ([`UpdateRejection::TooLate`]) before the
+/// transaction, and the rest are written: left in, it made the whole batch roll back, and
+/// with it every request that still had time. Once a stall had queued requests for half a
+/// second, every batch held one, nothing committed until the queue had timed out, and an
+/// open-loop load at half the ceiling got 503s (docs/PERFORMANCE.md, "Too late to commit").
 pub fn update_current_batch(
     conn: &mut DbConn,
     jobs: &[UpdateJob],
 ) -> QueryResult<Vec<Result<(), UpdateRejection>>> {
-    let writes = combine(jobs);
-    let commit_by = jobs
+    let now = Instant::now();
+    let (timely, _late): (Vec<usize>, Vec<usize>) =
+        (0..jobs.len()).partition(|&i| jobs.get(i).is_some_and(|job| commit_by(job) > now));
+    let live: Vec<UpdateJob> = timely
         .iter()
-        .map(|job| {
-            job.deadline
-                .checked_sub(COMMIT_MARGIN)
-                .unwrap_or(job.deadline)
-        })
-        .min();
+        .filter_map(|&i| jobs.get(i).cloned())
+        .collect();
+    let mut outcomes = vec![Err(UpdateRejection::TooLate); jobs.len()];
+    if live.is_empty() {
+        return Ok(outcomes);
+    }
+    for (&index, outcome) in timely.iter().zip(write_batch(conn, &live)?) {
+        if let Some(slot) = outcomes.get_mut(index) {
+            *slot = outcome;
+        }
+    }
+    Ok(outcomes)
+}
+
+/// The latest moment `job`'s update may commit.
+fn commit_by(job: &UpdateJob) -> Instant {
+    job.deadline
+        .checked_sub(COMMIT_MARGIN)
+        .unwrap_or(job.deadline)
+}
+
+/// [`update_current_batch`]'s transaction, for jobs that all had time when it began.
+fn write_batch(
+    conn: &mut DbConn,
+    jobs: &[UpdateJob],
+) -> QueryResult<Vec<Result<(), UpdateRejection>>> {
+    let writes = combine(jobs);
+    let commit_by = jobs.iter().map(commit_by).min();
     write_transaction!(conn, |c| {
         let mut outcomes = vec![Ok(()); jobs.len()];
         for write in &writes {

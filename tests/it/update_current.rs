@@ -89,6 +89,28 @@ both_backends! {
         Ok(())
     }
 
+    // A request already too close to its deadline is refused without a write, and does not
+    // take its batch with it: the others commit (before, the whole batch rolled back, so a
+    // queue half a second long left nothing committing until it had timed out).
+    fn a_late_update_is_refused_alone_and_the_rest_of_its_batch_commits(backend) {
+        let db = crate::support::TestDb::new(backend);
+        let a = db.add_user("alice", "secret1", Role::Client);
+        let b = db.add_user("bob", "secret1", Role::Client);
+        let job = |user_id, data: &str, deadline| UpdateJob {
+            user_id,
+            changes: UserChanges { data: Some(Some(data.into())), ..UserChanges::default() },
+            needs_admin: false,
+            deadline,
+        };
+        // Less than the commit margin left: a commit could land after the request's 503.
+        let late = std::time::Instant::now() + user_repo::COMMIT_MARGIN / 2;
+        let jobs = [job(a, "1", later()), job(b, "2", late), job(a, "3", later())];
+        let outcomes = user_repo::update_current_batch(&mut db.conn(), &jobs)?;
+        assert_eq!(outcomes, vec![Ok(()), Err(UpdateRejection::TooLate), Ok(())]);
+        assert_eq!((db.user(a).data.as_deref(), db.user(b).data), (Some("3"), None));
+        Ok(())
+    }
+
     fn client_changes_password_data_and_intro(backend) {
         let stack = Stack::start(backend);
         let id = stack.db.add_user("alice", "secret1", Role::Client);
