@@ -114,8 +114,9 @@ pub fn update_current_batch(
     jobs: &[UpdateJob],
 ) -> QueryResult<Vec<Result<(), UpdateRejection>>> {
     let now = Instant::now();
-    let (timely, _late): (Vec<usize>, Vec<usize>) =
-        (0..jobs.len()).partition(|&i| jobs.get(i).is_some_and(|job| commit_by(job) > now));
+    let timely: Vec<usize> = (0..jobs.len())
+        .filter(|&i| jobs.get(i).is_some_and(|job| commit_by(job) > now))
+        .collect();
     let live: Vec<UpdateJob> = timely
         .iter()
         .filter_map(|&i| jobs.get(i).cloned())

@@ -15,7 +15,7 @@ use rumqttc::mqttbytes::v4::{Connect, Packet, PubAck, Publish, Subscribe, Subscr
 use rumqttc::mqttbytes::{Error as CodecError, QoS};
 use rumqttc::ConnectReturnCode;
 
-use super::answer;
+use super::{answer, answer_qos};
 use crate::bench::connection::Account;
 use crate::bench::transport::host_and_port;
 
@@ -165,10 +165,7 @@ impl Link {
             PubAck::new(request.pkid).write(&mut self.outbox)?;
         }
         if let Some((topic, body)) = answer(&request.topic, &request.payload) {
-            let qos = match request.qos {
-                QoS::AtMostOnce => QoS::AtMostOnce,
-                _ => QoS::AtLeastOnce,
-            };
+            let qos = answer_qos(request.qos);
             let mut reply = Publish::new(topic, qos, body);
             if qos != QoS::AtMostOnce {
                 reply.pkid = self.packet_id();

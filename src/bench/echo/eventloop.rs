@@ -4,9 +4,9 @@
 
 use std::future::Future;
 
-use rumqttc::{AsyncClient, Event, EventLoop, Packet, QoS};
+use rumqttc::{AsyncClient, Event, EventLoop, Packet};
 
-use super::answer;
+use super::{answer, answer_qos};
 use crate::bench::connection::Account;
 use crate::bench::transport::connect_rumqttc;
 
@@ -28,10 +28,7 @@ async fn serve(client: AsyncClient, mut events: EventLoop) -> anyhow::Result<()>
         let Some((topic, body)) = answer(&request.topic, &request.payload) else {
             continue;
         };
-        let qos = match request.qos {
-            QoS::AtMostOnce => QoS::AtMostOnce,
-            _ => QoS::AtLeastOnce,
-        };
+        let qos = answer_qos(request.qos);
         // The queue outsizes the load, so a full one means the loop has stopped.
         client.try_publish(topic, qos, false, body)?;
     }

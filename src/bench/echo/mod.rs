@@ -67,6 +67,14 @@ fn answer(topic: &str, payload: &[u8]) -> Option<(String, String)> {
     Some((format!("dh/response/{action}@{client_id}"), body))
 }
 
+/// The QoS of an answer: the request's, at most 1 (as the service answers).
+fn answer_qos(request: rumqttc::QoS) -> rumqttc::QoS {
+    match request {
+        rumqttc::QoS::AtMostOnce => rumqttc::QoS::AtMostOnce,
+        _ => rumqttc::QoS::AtLeastOnce,
+    }
+}
+
 /// The request subscription: shared when there are several connections.
 fn request_topic(connections: u16) -> String {
     match connections {
