@@ -8,6 +8,7 @@
 //! fails at once with "database is locked" when another writer got there first).
 
 pub mod broker_logins;
+pub mod bulk_update;
 pub mod combine;
 pub mod directory;
 pub mod instance;

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::Bool;
 
+use super::bulk_update;
 use super::combine::combine;
 use super::model::{UpdateJob, UserRow};
 use super::schema::dh_user;
@@ -140,16 +141,27 @@ fn commit_by(job: &UpdateJob) -> Instant {
         .unwrap_or(job.deadline)
 }
 
-/// [`update_current_batch`]'s transaction, for jobs that all had time when it began.
+/// [`update_current_batch`]'s transaction, for jobs that all had time when it began: plain
+/// updates of distinct users in one statement per [`bulk_update::Shape`] (see [`bulk_update`]),
+/// then the others, and those the statement did not write, one by one.
 fn write_batch(
     conn: &mut DbConn,
     jobs: &[UpdateJob],
 ) -> QueryResult<Vec<Result<(), UpdateRejection>>> {
     let writes = combine(jobs);
+    let bulk = bulk_update::groups(&writes);
     let commit_by = jobs.iter().map(commit_by).min();
     write_transaction!(conn, |c| {
         let mut outcomes = vec![Ok(()); jobs.len()];
-        for write in &writes {
+        let mut written = vec![false; writes.len()];
+        for (shape, members) in &bulk {
+            for w in bulk_update::write(c, *shape, &writes, members)? {
+                if let Some(done) = written.get_mut(w) {
+                    *done = true;
+                }
+            }
+        }
+        for (write, _) in writes.iter().zip(&written).filter(|(_, &done)| !done) {
             let job = &write.job;
             // A savepoint only where a statement may fail and be recovered from: a login
             // change can hit the unique index (and on PostgreSQL any error aborts the whole

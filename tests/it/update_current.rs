@@ -111,6 +111,53 @@ both_backends! {
         Ok(())
     }
 
+    // Plain updates of distinct users go into one statement per set of columns; each row must
+    // come out as if written alone, and a user who is not active is still refused alone.
+    fn many_users_plain_updates_are_written_as_one_by_one(backend) {
+        let db = crate::support::TestDb::new(backend);
+        let ids: Vec<i64> = ["a", "b", "c", "d", "e", "f", "g", "h"].iter()
+            .map(|login| db.add_user(login, "secret1", if *login == "d" { Role::Admin } else { Role::Client }))
+            .collect();
+        let [a, b, c, d, e, f, g, h] = ids[..] else { unreachable!() };
+        let job = |user_id, changes, needs_admin| UpdateJob { user_id, changes, needs_admin, deadline: later() };
+        let data = |text: Option<&str>| UserChanges { data: Some(text.map(Into::into)), ..UserChanges::default() };
+        let intro = |on| UserChanges { intro_reviewed: Some(on), ..UserChanges::default() };
+        let password = |hash: &str| UserChanges {
+            password_hash: Some(hash.into()), password_salt: Some(None), ..UserChanges::default()
+        };
+        let disable = UserChanges { status: Some(UserStatus::Disabled.ordinal()), ..UserChanges::default() };
+        let before = [job(f, data(Some("old")), false), job(d, disable, true)];
+        assert_eq!(user_repo::update_current_batch(&mut db.conn(), &before)?, vec![Ok(()), Ok(())]);
+
+        let tricky = r#"{"k":"ü \" \\u0000 ' ; --","n":[1,2.5,null]}"#;
+        let jobs = [
+            job(a, data(Some("x1")), false),
+            job(b, data(Some(tricky)), false),
+            job(c, intro(true), false),
+            job(d, data(Some("nope")), false),
+            job(e, intro(true), false),
+            job(b, intro(true), false),
+            job(f, UserChanges { intro_reviewed: Some(false), ..data(None) }, false),
+            job(g, password("hash-g"), false),
+            job(h, password("hash-h"), false),
+        ];
+        let outcomes = user_repo::update_current_batch(&mut db.conn(), &jobs)?;
+        let mut expected = vec![Ok(()); jobs.len()];
+        expected[3] = Err(UpdateRejection::NotActive);
+        assert_eq!(outcomes, expected);
+        let row = |id| { let r = db.user(id); (r.data, r.intro_reviewed) };
+        assert_eq!(row(a), (Some("x1".into()), Some(false)));
+        assert_eq!(row(b), (Some(tricky.into()), Some(true)));
+        assert_eq!((row(c), row(e)), ((None, Some(true)), (None, Some(true))));
+        assert_eq!(row(d), (None, Some(false)));
+        assert_eq!(row(f), (None, Some(false)));
+        for (id, hash) in [(g, "hash-g"), (h, "hash-h")] {
+            let r = db.user(id);
+            assert_eq!((r.password_hash.as_deref(), r.password_salt), (Some(hash), None));
+        }
+        Ok(())
+    }
+
     fn client_changes_password_data_and_intro(backend) {
         let stack = Stack::start(backend);
         let id = stack.db.add_user("alice", "secret1", Role::Client);

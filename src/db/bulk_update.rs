@@ -1,0 +1,274 @@
+//! One UPDATE statement for many users' plain `user/updateCurrent`s of a batch.
+//!
+//! On PostgreSQL every statement of a batch is a round trip, and on a loaded 2-core machine a
+//! round trip waits for the CPU twice (the backend's turn, then ours). With every update its
+//! own statement, a batch of 64 distinct users' updates took 64 round trips inside the
+//! transaction, and the updateCurrent throughput was a fifth of the echo's
+//! (docs/PERFORMANCE.md, "C3: distinct users"). Here the rows travel as one JSON array, one
+//! statement sets the same columns of every row, and `RETURNING` says which rows it wrote.
+//!
+//! Only plain updates go in (no login, role or status: nothing another row or a check of the
+//! batch depends on), and only of users with no other write in the batch, so running them
+//! first is the same as running them in request order. A row the statement did not write
+//! (the user gone or not active) goes through the one-by-one path, which tells why.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::query_dsl::LoadQuery;
+use diesel::serialize::ToSql;
+use diesel::sql_types::{BigInt, HasSqlType, Integer, Text};
+use serde_json::{Map, Value};
+
+use super::combine::CombinedWrite;
+use super::model::UserChanges;
+use crate::model::UserStatus;
+
+/// The columns a plain update may set, as bits of a [`Shape`].
+const COLUMNS: [(u8, &str, &str); 4] = [
+    (1, "password_hash", "text"),
+    (2, "password_salt", "text"),
+    (4, "data", "text"),
+    (8, "intro_reviewed", "boolean"),
+];
+
+/// Which columns an update sets; one statement serves the updates of one shape.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Shape(u8);
+
+impl Shape {
+    /// The shape of a plain update; `None` for one that changes the login, role or status (or
+    /// nothing), which keeps its own statement and checks.
+    pub fn of(changes: &UserChanges) -> Option<Shape> {
+        if changes.login.is_some()
+            || changes.role.is_some()
+            || changes.status.is_some()
+            || changes.login_attempts.is_some()
+        {
+            return None;
+        }
+        let bits = [
+            changes.password_hash.is_some(),
+            changes.password_salt.is_some(),
+            changes.data.is_some(),
+            changes.intro_reviewed.is_some(),
+        ]
+        .iter()
+        .zip(COLUMNS)
+        .filter(|(set, _)| **set)
+        .fold(0, |bits, (_, (bit, _, _))| bits | bit);
+        (bits != 0).then_some(Shape(bits))
+    }
+
+    fn columns(self) -> impl Iterator<Item = (&'static str, &'static str)> {
+        COLUMNS
+            .into_iter()
+            .filter(move |(bit, _, _)| self.0 & bit != 0)
+            .map(|(_, name, ty)| (name, ty))
+    }
+}
+
+/// The writes of a batch that go into one statement per shape: groups of two or more (one
+/// write alone is one statement either way), each a list of indexes into `writes`.
+pub fn groups(writes: &[CombinedWrite]) -> Vec<(Shape, Vec<usize>)> {
+    let mut per_user: HashMap<i64, usize> = HashMap::new();
+    for write in writes {
+        *per_user.entry(write.job.user_id).or_default() += 1;
+    }
+    let mut groups: Vec<(Shape, Vec<usize>)> = Vec::new();
+    for (index, write) in writes.iter().enumerate() {
+        if per_user.get(&write.job.user_id) != Some(&1) || write.job.needs_admin {
+            continue;
+        }
+        let Some(shape) = Shape::of(&write.job.changes) else {
+            continue;
+        };
+        match groups.iter_mut().find(|(s, _)| *s == shape) {
+            Some((_, members)) => members.push(index),
+            None => groups.push((shape, vec![index])),
+        }
+    }
+    groups.retain(|(_, members)| members.len() > 1);
+    groups
+}
+
+/// The statement's SQL in each backend's dialect. It takes the rows as a JSON array of
+/// objects (`id` and the shape's columns) and the active status, and returns the ids written.
+pub trait BulkDialect {
+    /// The UPDATE for `shape`.
+    fn bulk_update_sql(shape: Shape) -> String;
+}
+
+impl BulkDialect for PgConnection {
+    fn bulk_update_sql(shape: Shape) -> String {
+        let set: Vec<String> = shape
+            .columns()
+            .map(|(n, _)| format!("{n} = v.{n}"))
+            .collect();
+        let types: Vec<String> = shape.columns().map(|(n, t)| format!("{n} {t}")).collect();
+        format!(
+            "UPDATE dh_user AS u SET {} FROM json_to_recordset($1::json) AS v(id bigint, {}) \
+             WHERE u.id = v.id AND u.status = $2 RETURNING u.id AS id",
+            set.join(", "),
+            types.join(", ")
+        )
+    }
+}
+
+impl BulkDialect for SqliteConnection {
+    fn bulk_update_sql(shape: Shape) -> String {
+        let set: Vec<String> = shape
+            .columns()
+            .map(|(n, _)| format!("{n} = v.{n}"))
+            .collect();
+        // json_extract gives a JSON string as text and true/false as 1/0, which is how the
+        // columns hold them.
+        let pick: Vec<String> = shape
+            .columns()
+            .map(|(n, _)| format!("json_extract(value, '$.{n}') AS {n}"))
+            .collect();
+        format!(
+            "UPDATE dh_user SET {} FROM (SELECT json_extract(value, '$.id') AS id, {} \
+             FROM json_each(?)) AS v WHERE dh_user.id = v.id AND dh_user.status = ? \
+             RETURNING dh_user.id AS id",
+            set.join(", "),
+            pick.join(", ")
+        )
+    }
+}
+
+/// A row the statement wrote.
+#[derive(QueryableByName)]
+pub struct Written {
+    /// Its user's id.
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+}
+
+/// Runs the statement for the writes at `members` (of one shape, distinct users); returns
+/// the indexes of those it wrote.
+pub fn write<C>(
+    c: &mut C,
+    shape: Shape,
+    writes: &[CombinedWrite],
+    members: &[usize],
+) -> QueryResult<Vec<usize>>
+where
+    C: BulkDialect + Connection,
+    C::Backend: HasSqlType<Text> + HasSqlType<Integer>,
+    String: ToSql<Text, C::Backend>,
+    i32: ToSql<Integer, C::Backend>,
+    for<'a> BoxedSqlQuery<'static, C::Backend, SqlQuery>: LoadQuery<'a, C, Written>,
+{
+    let by_user: HashMap<i64, usize> = members
+        .iter()
+        .filter_map(|&w| writes.get(w).map(|write| (write.job.user_id, w)))
+        .collect();
+    let rows: Vec<Value> = members
+        .iter()
+        .filter_map(|&w| writes.get(w))
+        .map(|write| row(write, shape))
+        .collect();
+    let written: Vec<Written> = diesel::sql_query(C::bulk_update_sql(shape))
+        .into_boxed()
+        .bind::<Text, _>(Value::Array(rows).to_string())
+        .bind::<Integer, _>(UserStatus::Active.ordinal())
+        .load(c)?;
+    Ok(written
+        .iter()
+        .filter_map(|w| by_user.get(&w.id).copied())
+        .collect())
+}
+
+/// One row of the statement's input.
+fn row(write: &CombinedWrite, shape: Shape) -> Value {
+    let changes = &write.job.changes;
+    let mut row = Map::new();
+    row.insert("id".into(), write.job.user_id.into());
+    for (name, _) in shape.columns() {
+        let value = match name {
+            "password_hash" => changes.password_hash.clone().into(),
+            "password_salt" => changes.password_salt.clone().flatten().into(),
+            "data" => changes.data.clone().flatten().into(),
+            _ => changes.intro_reviewed.into(),
+        };
+        row.insert(name.into(), value);
+    }
+    Value::Object(row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::model::UpdateJob;
+
+    fn write(user_id: i64, changes: UserChanges, needs_admin: bool) -> CombinedWrite {
+        CombinedWrite {
+            job: UpdateJob {
+                user_id,
+                changes,
+                needs_admin,
+                deadline: std::time::Instant::now(),
+            },
+            members: vec![],
+        }
+    }
+
+    fn data(user_id: i64) -> CombinedWrite {
+        let changes = UserChanges {
+            data: Some(Some("{}".into())),
+            ..UserChanges::default()
+        };
+        write(user_id, changes, false)
+    }
+
+    #[test]
+    fn groups_plain_updates_of_users_written_once_by_shape() {
+        let intro = UserChanges {
+            intro_reviewed: Some(true),
+            ..UserChanges::default()
+        };
+        let status = UserChanges {
+            status: Some(2),
+            ..UserChanges::default()
+        };
+        let writes = [
+            data(1),
+            data(2),
+            write(3, intro.clone(), false),
+            data(4),
+            write(5, intro, false),
+            data(6),
+            write(6, status, true),
+            write(7, UserChanges::default(), false),
+        ];
+        let got = groups(&writes);
+        assert_eq!(
+            got,
+            vec![(Shape(4), vec![0, 1, 3]), (Shape(8), vec![2, 4])],
+            "user 6 has two writes, user 7's changes nothing"
+        );
+    }
+
+    #[test]
+    fn a_login_role_or_status_change_has_no_shape() {
+        let login = UserChanges {
+            login: Some("x".into()),
+            data: Some(None),
+            ..UserChanges::default()
+        };
+        assert_eq!(Shape::of(&login), None);
+        let plain = UserChanges {
+            password_hash: Some("h".into()),
+            password_salt: Some(None),
+            ..UserChanges::default()
+        };
+        assert_eq!(Shape::of(&plain), Some(Shape(3)));
+        let row = row(&write(9, plain, false), Shape(3));
+        assert_eq!(
+            row.to_string(),
+            r#"{"id":9,"password_hash":"h","password_salt":null}"#
+        );
+    }
+}
