@@ -61,6 +61,15 @@ impl Shape {
         (bits != 0).then_some(Shape(bits))
     }
 
+    /// The SET list, each column from the input row `v`; the same in both dialects.
+    fn assignments(self) -> String {
+        let set: Vec<String> = self
+            .columns()
+            .map(|(n, _)| format!("{n} = v.{n}"))
+            .collect();
+        set.join(", ")
+    }
+
     fn columns(self) -> impl Iterator<Item = (&'static str, &'static str)> {
         COLUMNS
             .into_iter()
@@ -102,15 +111,11 @@ pub trait BulkDialect {
 
 impl BulkDialect for PgConnection {
     fn bulk_update_sql(shape: Shape) -> String {
-        let set: Vec<String> = shape
-            .columns()
-            .map(|(n, _)| format!("{n} = v.{n}"))
-            .collect();
         let types: Vec<String> = shape.columns().map(|(n, t)| format!("{n} {t}")).collect();
         format!(
             "UPDATE dh_user AS u SET {} FROM json_to_recordset($1::json) AS v(id bigint, {}) \
              WHERE u.id = v.id AND u.status = $2 RETURNING u.id AS id",
-            set.join(", "),
+            shape.assignments(),
             types.join(", ")
         )
     }
@@ -118,10 +123,6 @@ impl BulkDialect for PgConnection {
 
 impl BulkDialect for SqliteConnection {
     fn bulk_update_sql(shape: Shape) -> String {
-        let set: Vec<String> = shape
-            .columns()
-            .map(|(n, _)| format!("{n} = v.{n}"))
-            .collect();
         // json_extract gives a JSON string as text and true/false as 1/0, which is how the
         // columns hold them.
         let pick: Vec<String> = shape
@@ -132,7 +133,7 @@ impl BulkDialect for SqliteConnection {
             "UPDATE dh_user SET {} FROM (SELECT json_extract(value, '$.id') AS id, {} \
              FROM json_each(?)) AS v WHERE dh_user.id = v.id AND dh_user.status = ? \
              RETURNING dh_user.id AS id",
-            set.join(", "),
+            shape.assignments(),
             pick.join(", ")
         )
     }
