@@ -31,6 +31,7 @@ mod mqtt5;
 mod operations;
 mod plugin;
 mod poison;
+mod reads;
 mod resilience;
 mod session;
 mod supervision;
