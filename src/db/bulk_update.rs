@@ -1,4 +1,4 @@
-//! One UPDATE statement for many users' plain `user/updateCurrent`s of a batch.
+//! One UPDATE statement for many users' plain `user/updateCurrent`s of a batch (PostgreSQL).
 //!
 //! On PostgreSQL every statement of a batch is a round trip, and on a loaded 2-core machine a
 //! round trip waits for the CPU twice (the backend's turn, then ours). With every update its
@@ -105,37 +105,28 @@ pub fn groups(writes: &[CombinedWrite]) -> Vec<(Shape, Vec<usize>)> {
 /// The statement's SQL in each backend's dialect. It takes the rows as a JSON array of
 /// objects (`id` and the shape's columns) and the active status, and returns the ids written.
 pub trait BulkDialect {
-    /// The UPDATE for `shape`.
-    fn bulk_update_sql(shape: Shape) -> String;
+    /// The UPDATE for `shape`, or `None` where one statement per row is cheaper.
+    fn bulk_update_sql(shape: Shape) -> Option<String>;
 }
 
 impl BulkDialect for PgConnection {
-    fn bulk_update_sql(shape: Shape) -> String {
+    fn bulk_update_sql(shape: Shape) -> Option<String> {
         let types: Vec<String> = shape.columns().map(|(n, t)| format!("{n} {t}")).collect();
-        format!(
+        Some(format!(
             "UPDATE dh_user AS u SET {} FROM json_to_recordset($1::json) AS v(id bigint, {}) \
              WHERE u.id = v.id AND u.status = $2 RETURNING u.id AS id",
             shape.assignments(),
             types.join(", ")
-        )
+        ))
     }
 }
 
 impl BulkDialect for SqliteConnection {
-    fn bulk_update_sql(shape: Shape) -> String {
-        // json_extract gives a JSON string as text and true/false as 1/0, which is how the
-        // columns hold them.
-        let pick: Vec<String> = shape
-            .columns()
-            .map(|(n, _)| format!("json_extract(value, '$.{n}') AS {n}"))
-            .collect();
-        format!(
-            "UPDATE dh_user SET {} FROM (SELECT json_extract(value, '$.id') AS id, {} \
-             FROM json_each(?)) AS v WHERE dh_user.id = v.id AND dh_user.status = ? \
-             RETURNING dh_user.id AS id",
-            shape.assignments(),
-            pick.join(", ")
-        )
+    /// SQLite runs in process: a statement per row costs microseconds and no round trip, and
+    /// building, then parsing the JSON cost more than it saved (C3 on SQLite 0.49 one by one
+    /// against 0.38 in one statement, docs/PERFORMANCE.md "C3: distinct users").
+    fn bulk_update_sql(_shape: Shape) -> Option<String> {
+        None
     }
 }
 
@@ -148,7 +139,7 @@ pub struct Written {
 }
 
 /// Runs the statement for the writes at `members` (of one shape, distinct users); returns
-/// the indexes of those it wrote.
+/// the indexes of those it wrote (none where the backend has no such statement).
 pub fn write<C>(
     c: &mut C,
     shape: Shape,
@@ -162,6 +153,9 @@ where
     i32: ToSql<Integer, C::Backend>,
     for<'a> BoxedSqlQuery<'static, C::Backend, SqlQuery>: LoadQuery<'a, C, Written>,
 {
+    let Some(sql) = C::bulk_update_sql(shape) else {
+        return Ok(Vec::new());
+    };
     let by_user: HashMap<i64, usize> = members
         .iter()
         .filter_map(|&w| writes.get(w).map(|write| (write.job.user_id, w)))
@@ -171,7 +165,7 @@ where
         .filter_map(|&w| writes.get(w))
         .map(|write| row(write, shape))
         .collect();
-    let written: Vec<Written> = diesel::sql_query(C::bulk_update_sql(shape))
+    let written: Vec<Written> = diesel::sql_query(sql)
         .into_boxed()
         .bind::<Text, _>(Value::Array(rows).to_string())
         .bind::<Integer, _>(UserStatus::Active.ordinal())
