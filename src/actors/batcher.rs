@@ -12,8 +12,9 @@
 //! Each batcher has repository lanes of its own and keeps at most one batch per lane at the
 //! database; that bound is what lets the next batch form. While the service is behind (see
 //! [`BEHIND`]), a lane is held after a batch so that requests in the service can join the next
-//! one (batches of ~2 became ~10 at 16 × 4): until twice that batch is waiting, at most a
-//! millisecond. A lone request, or a steady half load, never waits. A job's lane is chosen by
+//! one (batches of ~2 became ~10 at 16 × 4): until twice that batch is waiting, at most until
+//! the runtime's next timer tick ([`NEXT_TICK`]). A lone request, or a steady half load, never
+//! waits. A job's lane is chosen by
 //! the row it touches (the user), never by which lane is free.
 
 use std::sync::Arc;
@@ -49,6 +50,11 @@ const BEHIND: usize = 24;
 /// A held lane is freed as soon as this many times the batch just done is waiting: the next
 /// batch has grown, and holding on only adds latency (docs/PERFORMANCE.md, item 17).
 const GROWTH: usize = 2;
+
+/// The longest hold: tokio rounds a timer up to its millisecond tick, so a zero-length timer
+/// fires at the next tick (under a millisecond, half on average) and a 1-ms one after 1–2 ms,
+/// longer than a whole request takes on a fast machine (docs/PERFORMANCE.md, item 18).
+const NEXT_TICK: Option<Duration> = Some(Duration::ZERO);
 
 /// A repository message made of jobs that waited together; answers one outcome per job, in
 /// order, or one error for the whole batch.
@@ -212,8 +218,7 @@ where
     /// while the service is behind: [`BEHIND`] or more requests in it, and some of them not in
     /// this lane yet (they may be on their way here).
     /// Holding pays at saturation (bigger batches, fewer thread hand-offs per request) and
-    /// costs 1-2 ms per request at a steady half load (tokio's timer holds no less than a
-    /// millisecond). Neither the batch's size nor what queued during its database trip told
+    /// costs up to a timer tick per request at a steady half load. Neither the batch's size nor what queued during its database trip told
     /// the two apart on both databases (a hold makes the next batch big, and a SQLite trip
     /// takes microseconds); the count of requests in the service does.
     fn lane_done(&mut self, index: usize, size: usize, ctx: &mut Context<Self>) {
@@ -323,7 +328,7 @@ impl Batch for LoadBatch {
     const NAME: &'static str = "read";
     // A batch costs a round trip and two thread hand-offs whatever its size
     // (docs/PERFORMANCE.md, item 7).
-    const LINGER: Option<Duration> = Some(Duration::from_millis(1));
+    const LINGER: Option<Duration> = NEXT_TICK;
     const FAULT_SITE: FaultSite = FaultSite::Reads;
     fn of(jobs: Vec<i64>) -> Self {
         LoadBatch(jobs)
@@ -338,7 +343,7 @@ impl Batch for SessionBatch {
     type Output = StoredSession;
     const NAME: &'static str = "session";
     // As for `getCurrent` reads: every session request pays this batch's trip.
-    const LINGER: Option<Duration> = Some(Duration::from_millis(1));
+    const LINGER: Option<Duration> = NEXT_TICK;
     const FAULT_SITE: FaultSite = FaultSite::Reads;
     fn of(jobs: Vec<String>) -> Self {
         SessionBatch(jobs)
@@ -354,8 +359,8 @@ impl Batch for UpdateBatch {
     type Output = ();
     const NAME: &'static str = "update";
     // Each commit costs about the same whatever its size (an fsync, BEGIN and COMMIT, two
-    // thread hand-offs); under load a millisecond's wait lets several more updates share it.
-    const LINGER: Option<Duration> = Some(Duration::from_millis(1));
+    // thread hand-offs); under load a short wait lets several more updates share it.
+    const LINGER: Option<Duration> = NEXT_TICK;
     const FAULT_SITE: FaultSite = FaultSite::Updates;
     fn of(jobs: Vec<UpdateJob>) -> Self {
         UpdateBatch(jobs)
