@@ -140,8 +140,8 @@ enum Cmd {
         /// Connections sharing the requests, as the service's (USERNAME, USERNAME-2, …).
         #[arg(long, env = "DH_BROKER_CONNECTIONS", default_value_t = 1)]
         connections: u16,
-        /// The responder: rumqttc (its event loop, the fastest measured), codec or paho.
-        #[arg(long, value_enum, default_value_t = Engine::Rumqttc)]
+        /// The responder: paho (the service's client, the fastest measured), rumqttc or codec.
+        #[arg(long, value_enum, default_value_t = compare::DEFAULT_ENGINE)]
         engine: Engine,
     },
     /// Alternate echo and the service on the same load; print the goal table.

@@ -170,7 +170,7 @@ fn compare_prints_the_goal_table() -> crate::support::TestResult {
             ("C2", "echo"),
             ("C2", "service"),
             ("C2", "echo-codec"),
-            ("C2", "echo-paho"),
+            ("C2", "echo-rumqttc"),
         ])
     );
     assert_eq!(
