@@ -14,8 +14,7 @@
 //! [`BEHIND`]), a lane is held after a batch so that requests in the service can join the next
 //! one (batches of ~2 became ~10 at 16 × 4): until twice that batch is waiting, at most until
 //! the runtime's next timer tick ([`NEXT_TICK`]). A lone request, or a steady half load, never
-//! waits. A job's lane is chosen by
-//! the row it touches (the user), never by which lane is free.
+//! waits. A job's lane is chosen by the row it touches (the user), never by which lane is free.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -218,8 +217,8 @@ where
     /// while the service is behind: [`BEHIND`] or more requests in it, and some of them not in
     /// this lane yet (they may be on their way here).
     /// Holding pays at saturation (bigger batches, fewer thread hand-offs per request) and
-    /// costs up to a timer tick per request at a steady half load. Neither the batch's size nor what queued during its database trip told
-    /// the two apart on both databases (a hold makes the next batch big, and a SQLite trip
+    /// costs up to a timer tick per request at a steady half load. Neither the batch's size
+    /// nor what queued during its database trip told the two apart on both databases (a hold makes the next batch big, and a SQLite trip
     /// takes microseconds); the count of requests in the service does.
     fn lane_done(&mut self, index: usize, size: usize, ctx: &mut Context<Self>) {
         let waiting = self.lanes.get(index).map_or(0, |lane| lane.waiting.len());

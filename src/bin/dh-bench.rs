@@ -141,7 +141,7 @@ enum Cmd {
         #[arg(long, env = "DH_BROKER_CONNECTIONS", default_value_t = 1)]
         connections: u16,
         /// The responder: paho (the service's client, the fastest measured), rumqttc or codec.
-        #[arg(long, value_enum, default_value_t = compare::DEFAULT_ENGINE)]
+        #[arg(long, value_enum, default_value_t = Engine::DEFAULT)]
         engine: Engine,
     },
     /// Alternate echo and the service on the same load; print the goal table.

@@ -23,8 +23,8 @@ mod target;
 mod users;
 
 use stats::rotated;
+pub use target::Target;
 use target::{ask, start, OTHERS};
-pub use target::{Target, DEFAULT_ENGINE};
 
 /// What `compare` needs.
 #[derive(Debug, Clone)]

@@ -3,9 +3,10 @@
 use std::fmt::Write as _;
 
 use super::stats::{med, median, round_ratios, values};
-use super::target::{DEFAULT_ENGINE, OTHERS};
+use super::target::OTHERS;
 use super::{CompareConfig, Run, Target};
 use crate::bench::cpu::{self, CpuPerRequest};
+use crate::bench::echo::Engine;
 use crate::bench::report::Report;
 
 fn tput(r: &Report) -> f64 {
@@ -69,7 +70,7 @@ pub(super) fn table(cfg: &CompareConfig, results: &[Run]) -> String {
         ratios (listed), each round running its responders back to back. echo is `dh-bench echo` \
         ({} engine).\n",
         cfg.label, cfg.rounds, cfg.base.duration.as_secs(), cfg.base.warmup.as_secs(), cfg.base.qos,
-        DEFAULT_ENGINE.name());
+        Engine::DEFAULT.name());
     let _ = writeln!(t, "| # | measure | echo | other / service | ratio / value | goal | met |\n|---|---|---|---|---|---|---|");
     let _ = writeln!(t, "| C1 | echo vs the best other responder, getCurrent 16 × 4 | {:.0}/s | {other_tputs} | {q1:.2} ({}) | ≥ 0.95 × | {} |",
         m("C2", echo, tput), list(&r1), yes(q1 >= 0.95));

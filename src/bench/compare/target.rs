@@ -23,10 +23,6 @@ pub enum Target {
     Service,
 }
 
-/// `dh-bench echo`'s engine when none is given: the fastest, or within 3 % of it, in every
-/// recorded run since Paho C reads ahead (docs/PERFORMANCE.md, "C1: the echo engine").
-pub const DEFAULT_ENGINE: Engine = Engine::Paho;
-
 /// The responders C1 compares echo with.
 pub const OTHERS: [Engine; 2] = [Engine::Codec, Engine::Rumqttc];
 
@@ -62,7 +58,7 @@ impl Drop for Running {
 pub fn start(cfg: &CompareConfig, target: Target, log: &std::fs::File) -> anyhow::Result<Running> {
     let engine = match target {
         Target::Service => None,
-        Target::Echo => Some(DEFAULT_ENGINE),
+        Target::Echo => Some(Engine::DEFAULT),
         Target::Other(engine) => Some(engine),
     };
     let mut cmd = match engine {

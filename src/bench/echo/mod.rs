@@ -34,6 +34,10 @@ pub enum Engine {
 }
 
 impl Engine {
+    /// `dh-bench echo`'s engine when none is given: the fastest, or within 3 % of it, in every
+    /// recorded run since Paho C reads ahead (docs/PERFORMANCE.md, "C1: the echo engine").
+    pub const DEFAULT: Engine = Engine::Paho;
+
     /// The engine's name, as `--engine` takes it.
     pub fn name(self) -> &'static str {
         match self {
