@@ -388,6 +388,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    // The load stands for clients on other machines: under the normal policy its wake-ups
+    // preempted the broker on the core they shared (docs/PERFORMANCE.md, item 21). Echo runs
+    // under the policy the service runs under, and so do the processes `compare` starts.
+    dh_mqtt_plugin::scheduling::batch_scheduling();
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
