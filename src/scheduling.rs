@@ -1,4 +1,4 @@
-//! Runs the service's threads under `SCHED_BATCH`.
+//! Runs the service's threads (and `dh-bench`'s) under `SCHED_BATCH`.
 //!
 //! A request crosses three threads: Paho's receive thread hands it to the actix thread, which
 //! hands the answer to Paho's send thread. Under the normal policy each hand-off wakes the

@@ -391,7 +391,9 @@ fn main() -> ExitCode {
     // The load stands for clients on other machines: under the normal policy its wake-ups
     // preempted the broker on the core they shared (docs/PERFORMANCE.md, item 21). Echo runs
     // under the policy the service runs under, and so do the processes `compare` starts.
-    dh_mqtt_plugin::scheduling::batch_scheduling();
+    if !dh_mqtt_plugin::scheduling::batch_scheduling() {
+        eprintln!("dh-bench: SCHED_BATCH refused; the load and echo keep their policy");
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
