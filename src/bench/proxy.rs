@@ -1,13 +1,15 @@
-//! A TCP proxy for staging database faults (the tests and `deploy/faults.sh` put it in front
-//! of PostgreSQL instead of touching the machine's server):
+//! A TCP proxy for staging network faults (the tests and `deploy/faults.sh` put it in front
+//! of PostgreSQL, or of a test broker, instead of touching the machine's servers):
 //! - `Forward`: bytes pass both ways.
 //! - `Stall`: connections stay open but nothing is forwarded (a network partition).
 //! - `Cut`: every connection is closed, and new ones are closed as soon as they are accepted.
 //! - `Refuse`: every connection is closed and new ones are refused (nothing listens).
+//! - `Reset`: every connection is reset (RST, as by a peer that crashed mid-stream), new ones
+//!   are closed as soon as they are accepted.
 
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
@@ -24,6 +26,8 @@ pub enum Mode {
     Cut = 2,
     /// Connections are closed, new ones refused.
     Refuse = 3,
+    /// Connections are reset, new ones closed at once.
+    Reset = 4,
 }
 
 impl std::str::FromStr for Mode {
@@ -35,8 +39,9 @@ impl std::str::FromStr for Mode {
             "stall" => Ok(Mode::Stall),
             "cut" => Ok(Mode::Cut),
             "refuse" => Ok(Mode::Refuse),
+            "reset" => Ok(Mode::Reset),
             other => Err(format!(
-                "unknown proxy mode '{other}': forward, stall, cut or refuse"
+                "unknown proxy mode '{other}': forward, stall, cut, refuse or reset"
             )),
         }
     }
@@ -47,6 +52,7 @@ struct Shared {
     stop: AtomicBool,
     open: Mutex<Vec<TcpStream>>,
     port: u16,
+    forwarded: AtomicUsize,
 }
 
 /// A running proxy; stops when dropped.
@@ -66,6 +72,7 @@ impl TcpProxy {
             stop: AtomicBool::new(false),
             open: Mutex::new(Vec::new()),
             port,
+            forwarded: AtomicUsize::new(0),
         });
         let target = target.to_string();
         let accept = Arc::clone(&shared);
@@ -78,19 +85,34 @@ impl TcpProxy {
         self.port
     }
 
-    /// Switches the mode; `Cut` closes every open connection at once.
+    /// Connections forwarded so far.
+    pub fn forwarded(&self) -> usize {
+        self.shared.forwarded.load(Ordering::SeqCst)
+    }
+
+    /// Switches the mode; `Cut` closes every open connection at once, `Reset` resets them.
     pub fn set(&self, mode: Mode) {
         self.shared.mode.store(mode as u8, Ordering::SeqCst);
-        if mode == Mode::Cut {
-            for stream in self
-                .shared
-                .open
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .drain(..)
-            {
-                let _ = stream.shutdown(Shutdown::Both);
-            }
+        let open = || {
+            std::mem::take(
+                &mut *self
+                    .shared
+                    .open
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner),
+            )
+        };
+        match mode {
+            Mode::Cut => open().iter().for_each(|s| {
+                let _ = s.shutdown(Shutdown::Both);
+            }),
+            // A zero linger makes the last close of each socket send RST instead of FIN; shutting
+            // down the read side sends nothing but wakes the forwarding threads, which close.
+            Mode::Reset => open().iter().for_each(|s| {
+                let _ = socket2::SockRef::from(s).set_linger(Some(Duration::ZERO));
+                let _ = s.shutdown(Shutdown::Read);
+            }),
+            _ => {}
         }
     }
 }
@@ -137,6 +159,7 @@ fn accept_loop(mut listener: Option<TcpListener>, target: &str, shared: &Arc<Sha
             continue;
         };
         let _ = client.set_nonblocking(false);
+        shared.forwarded.fetch_add(1, Ordering::SeqCst);
         for stream in [&client, &server] {
             if let Ok(clone) = stream.try_clone() {
                 shared
@@ -184,6 +207,9 @@ fn pump(mut from: TcpStream, mut to: TcpStream, shared: &Shared) {
             Err(_) => break,
         }
     }
-    let _ = from.shutdown(Shutdown::Both);
-    let _ = to.shutdown(Shutdown::Both);
+    if mode(shared) != Mode::Reset as u8 {
+        // A shutdown would send FIN before the reset.
+        let _ = from.shutdown(Shutdown::Both);
+        let _ = to.shutdown(Shutdown::Both);
+    }
 }

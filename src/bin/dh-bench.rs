@@ -55,7 +55,7 @@ enum Cmd {
         #[arg(long)]
         resilient: bool,
     },
-    /// A TCP proxy for staging database faults; its mode (forward, stall, cut, refuse) is
+    /// A TCP proxy for staging network faults; its mode (forward, stall, cut, refuse, reset) is
     /// read from MODE_FILE every 20 ms. Runs until killed.
     Proxy {
         /// Loopback port to listen on.

@@ -17,6 +17,7 @@ mod support;
 
 mod acl;
 mod bench;
+mod broker_cuts;
 mod cli;
 mod compat;
 mod connections;

@@ -1221,6 +1221,7 @@ static int MQTTAsync_processCommand(void)
 	MQTTAsync_queuedCommand* command = NULL;
 	ListElement* cur_command = NULL;
 	List* ignored_clients = NULL;
+	int stored_publish = 0; /* dh-mqtt-plugin patch: a QoS 1 or 2 publish kept for retries */
 
 	FUNC_ENTRY;
 	MQTTAsync_lock_mutex(mqttasync_mutex);
@@ -1470,6 +1471,16 @@ static int MQTTAsync_processCommand(void)
 			p->properties = command->command.properties;
 
 		rc = MQTTProtocol_startPublish(command->client->c, p, command->command.details.pub.qos, command->command.details.pub.retained, &msg);
+		/* dh-mqtt-plugin patch (vendor/paho-mqtt-sys/PATCHES.md): for QoS 1 and 2 the message
+		 * stored for retries now owns the topic and payload, whatever the write returned. Upstream
+		 * kept them in the command on SOCKET_ERROR too, so the failure path below freed what the
+		 * stored message still resends and frees: a double free. */
+		if (command->command.details.pub.qos > 0 && msg != NULL)
+		{
+			command->command.details.pub.payload = NULL;
+			command->command.details.pub.destinationName = NULL;
+			stored_publish = 1;
+		}
 
 		if (command->command.details.pub.qos == 0)
 		{
@@ -1571,6 +1582,15 @@ static int MQTTAsync_processCommand(void)
 		else
 			MQTTAsync_freeCommand(command);
 	}
+	else if (rc == SOCKET_ERROR && stored_publish)
+	{
+		/* dh-mqtt-plugin patch: in flight, like a publish written just before the connection broke:
+		 * resent on reconnect and answered on its PUBACK, or failed once if the session is
+		 * cleaned. Upstream reported a failure here and then resent the message anyway. Queued
+		 * before the disconnect, which may clean the session. */
+		ListAppend(command->client->responses, command, sizeof(command));
+		MQTTAsync_disconnect_internal(command->client, 0);
+	}
 	else if (rc == SOCKET_ERROR || rc == MQTTASYNC_PERSISTENCE_ERROR)
 	{
 		if (command->command.type == CONNECT)
@@ -1625,6 +1645,9 @@ static int MQTTAsync_processCommand(void)
 				command->client->connect = command->command;
 				MQTTAsync_startConnectRetry(command->client);
 			}
+			/* dh-mqtt-plugin patch: the failed publish must not stay the client's pending write */
+			if (command->client->pending_write == &command->command)
+				command->client->pending_write = NULL;
 			MQTTAsync_freeCommand(command);  /* free up the command if necessary */
 		}
 	}
