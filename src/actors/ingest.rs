@@ -126,6 +126,9 @@ pub struct IngestActor {
     warnings: RateLimited,
     /// Closed for good (see [`Retire`]): never reconnects.
     retired: bool,
+    /// Counts connections made and lost, so a subscribe retry scheduled for one connection
+    /// does not run on a later one (which subscribes itself on `Connected`).
+    generation: u64,
 }
 
 impl IngestActor {
@@ -140,6 +143,7 @@ impl IngestActor {
             flaps: 0,
             warnings: RateLimited::new(),
             retired: false,
+            generation: 0,
         }
     }
 
@@ -167,6 +171,7 @@ impl IngestActor {
     /// The connection is gone: reconnect at once, with a clean session if it keeps being
     /// dropped right after connecting.
     fn on_connection_lost(&mut self, ctx: &mut Context<Self>) {
+        self.generation += 1;
         self.settings
             .link
             .subscribed
@@ -206,11 +211,22 @@ impl IngestActor {
             &vec![options; topics.len()],
             None,
         );
-        ctx.spawn(wrap_future::<_, Self>(token).map(move |result, act, ctx| match result {
-            Ok(_) => act.drop_stale_subscriptions(topics, ctx),
-            Err(e) => {
-                log::warn!(target: "dh::ingest", "subscribing to {} failed: {e}; retrying", topics.join(", "));
-                ctx.run_later(Duration::from_secs(1), |act, ctx| act.subscribe(ctx));
+        let generation = self.generation;
+        ctx.spawn(wrap_future::<_, Self>(token).map(move |result, act, ctx| {
+            if act.generation != generation {
+                // The connection it was for is gone; the next one subscribes on `Connected`.
+                return;
+            }
+            match result {
+                Ok(_) => act.drop_stale_subscriptions(topics, ctx),
+                Err(e) => {
+                    log::warn!(target: "dh::ingest", "subscribing to {} failed: {e}; retrying", topics.join(", "));
+                    ctx.run_later(Duration::from_secs(1), move |act, ctx| {
+                        if act.generation == generation {
+                            act.subscribe(ctx);
+                        }
+                    });
+                }
             }
         }));
     }
@@ -221,7 +237,11 @@ impl IngestActor {
     fn drop_stale_subscriptions(&mut self, topics: Vec<String>, ctx: &mut Context<Self>) {
         let stale = self.settings.subscriptions.stale.clone();
         let token = self.settings.client.unsubscribe_many(&stale);
+        let generation = self.generation;
         ctx.spawn(wrap_future::<_, Self>(token).map(move |result, act, _ctx| {
+            if act.generation != generation {
+                return; // lost meanwhile: not ready, and the next connection subscribes
+            }
             if let Err(e) = result {
                 log::debug!(target: "dh::ingest", "dropping stale subscriptions {}: {e}", stale.join(", "));
             }
@@ -396,6 +416,7 @@ impl StreamHandler<Event> for IngestActor {
                 log::info!(target: "dh::ingest", "connected to broker {} as {}", self.settings.broker_url, self.settings.client_id);
                 self.connecting = false;
                 self.connected_at = Some(Instant::now());
+                self.generation += 1;
                 self.subscribe(ctx);
             }
             Event::ConnectionLost => {
