@@ -154,7 +154,7 @@ impl TestBroker {
     fn launch(&mut self) -> bool {
         let log = fs::File::create(self.dir.path().join("broker.log"))
             .unwrap_or_else(|e| panic!("broker log: {e}"));
-        let child = Command::new("mosquitto")
+        let child = super::child_of_the_test("mosquitto")
             .arg("-c")
             .arg(self.dir.path().join("mosquitto.conf"))
             .stdout(Stdio::null())

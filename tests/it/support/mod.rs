@@ -11,6 +11,8 @@ pub use client::TestClient;
 pub use db::{Backend, TestDb};
 pub use service::TestService;
 
+use std::ffi::OsStr;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// What every test returns.
@@ -18,6 +20,16 @@ pub type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 /// The JWT secret the tests' services use (32 bytes).
 pub const TEST_JWT_SECRET: &str = "dh-mqtt-plugin-test-secret-0123456789";
+
+/// A command for a broker or service the test starts, which gets SIGTERM when the thread that
+/// starts it ends (util-linux's `setpriv --pdeathsig`, which then runs it in its place): a test
+/// process that aborts would otherwise leave it running, holding its port and counted by any
+/// later measurement of "every mosquitto process".
+pub fn child_of_the_test(program: impl AsRef<OsStr>) -> Command {
+    let mut command = Command::new("setpriv");
+    command.args(["--pdeathsig", "TERM", "--"]).arg(program);
+    command
+}
 
 /// Polls `check` until it returns `Some`, or fails after `timeout` with `what`.
 pub fn wait_for<T>(what: &str, timeout: Duration, mut check: impl FnMut() -> Option<T>) -> T {

@@ -2,7 +2,7 @@
 
 use std::fs;
 use std::path::PathBuf;
-use std::process::{Child, Command, ExitStatus, Stdio};
+use std::process::{Child, ExitStatus, Stdio};
 use std::time::Duration;
 
 use tempfile::TempDir;
@@ -75,7 +75,7 @@ impl TestService {
             .append(true)
             .open(self.log_path())
             .unwrap_or_else(|e| panic!("service log: {e}"));
-        let child = Command::new(binary())
+        let child = super::child_of_the_test(binary())
             .arg("serve")
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
