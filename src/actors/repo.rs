@@ -43,7 +43,7 @@ impl RepoActor {
         let outcome = self
             .pool
             .get()
-            .and_then(|mut conn| f(&mut conn).map_err(DbError::classify));
+            .and_then(|mut conn| f(&mut conn).map_err(|e| conn.classify(e)));
         outcome.map_err(|err| match err {
             DbError::Unavailable(cause) => {
                 metrics::database_error("unavailable");

@@ -14,6 +14,7 @@ pub mod directory;
 pub mod instance;
 pub mod keeper_lock;
 pub mod like;
+pub mod liveness;
 pub mod migrate;
 pub mod model;
 pub mod pool;

@@ -8,6 +8,7 @@ use diesel::connection::SimpleConnection;
 use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnection};
 use diesel::{PgConnection, SqliteConnection};
 
+use super::liveness::{self, PgPooled};
 use crate::secret::redact_url;
 
 /// How long a SQLite writer waits for the lock before the request gets a 503.
@@ -101,12 +102,9 @@ pub enum DbError {
 impl DbError {
     /// Sorts a query error: lost connections and SQLite lock time-outs are unavailability.
     pub fn classify(err: diesel::result::Error) -> DbError {
-        use diesel::result::{DatabaseErrorKind, Error};
+        use diesel::result::Error;
         match &err {
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _)
-            | Error::DatabaseError(DatabaseErrorKind::UnableToSendCommand, _) => {
-                DbError::Unavailable(err.to_string())
-            }
+            lost if liveness::lost(lost) => DbError::Unavailable(err.to_string()),
             Error::DatabaseError(_, info)
                 if [
                     "database is locked",
@@ -139,9 +137,22 @@ pub enum DbPool {
 /// A pooled connection of either backend; use [`crate::with_conn!`] to query it.
 pub enum DbConn {
     /// PostgreSQL.
-    Postgres(PooledConnection<ConnectionManager<PgConnection>>),
+    Postgres(PgPooled),
     /// SQLite.
     Sqlite(PooledConnection<ConnectionManager<SqliteConnection>>),
+}
+
+impl DbConn {
+    /// Sorts a query error of this connection ([`DbError::classify`]); a PostgreSQL connection
+    /// found lost is also marked broken, so the pool drops it.
+    pub fn classify(&mut self, err: diesel::result::Error) -> DbError {
+        if let DbConn::Postgres(conn) = self {
+            if liveness::lost(&err) {
+                liveness::mark_broken(conn);
+            }
+        }
+        DbError::classify(err)
+    }
 }
 
 #[derive(Debug)]
@@ -194,10 +205,8 @@ impl DbPool {
                 Pool::builder()
                     .max_size(size)
                     .connection_timeout(timeout)
-                    // diesel reports a PostgreSQL connection broken only inside a failed
-                    // transaction: one the server terminated would go back to the pool and fail
-                    // every later read on its lane. A ping at checkout replaces it.
-                    .test_on_check_out(true)
+                    // Not at every checkout: `liveness` pings idle connections only.
+                    .test_on_check_out(false)
                     .connection_customizer(Box::new(PgSetup))
                     .build(ConnectionManager::new(with_libpq_defaults(u)))
                     .map_err(unavailable)?,
@@ -228,7 +237,7 @@ impl DbPool {
     pub fn get(&self) -> Result<DbConn, DbError> {
         let unavailable = |e: diesel::r2d2::PoolError| DbError::Unavailable(e.to_string());
         Ok(match self {
-            DbPool::Postgres(pool) => DbConn::Postgres(pool.get().map_err(unavailable)?),
+            DbPool::Postgres(pool) => DbConn::Postgres(liveness::checkout(pool)?),
             DbPool::Sqlite(pool) => DbConn::Sqlite(pool.get().map_err(unavailable)?),
         })
     }
