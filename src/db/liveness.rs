@@ -5,8 +5,10 @@
 //! (docs/PERFORMANCE.md, item 22). Connections die while idle (a server restart, an idle
 //! timeout, `pg_terminate_backend`), so only a connection not checked out for
 //! [`PING_AFTER_IDLE`] is pinged; one that fails a query with a lost connection is marked
-//! broken, so the pool drops it instead of handing it out again (diesel itself reports a
-//! PostgreSQL connection broken only inside a failed transaction).
+//! broken, so the pool drops it instead of handing it out again. diesel 2.3 already does that
+//! when libpq no longer knows the transaction status; marking it here keeps the guarantee
+//! from resting on that detail. The repository's periodic health check (`Ping`) meets dead
+//! idle connections too, and so drops them before a request would.
 
 use std::time::{Duration, Instant};
 
@@ -14,8 +16,6 @@ use diesel::connection::{AnsiTransactionManager, TransactionManager};
 use diesel::r2d2::{ConnectionManager, Pool, PooledConnection, R2D2Connection};
 use diesel::result::{DatabaseErrorKind, Error};
 use diesel::PgConnection;
-
-use super::DbError;
 
 /// A connection checked out within this long is used without a ping.
 pub const PING_AFTER_IDLE: Duration = Duration::from_secs(1);
@@ -27,13 +27,12 @@ struct LastCheckout(Instant);
 pub type PgPooled = PooledConnection<ConnectionManager<PgConnection>>;
 
 /// A working connection: pinged first if it has been idle, dead ones dropped on the way.
-pub fn checkout(pool: &Pool<ConnectionManager<PgConnection>>) -> Result<PgPooled, DbError> {
+/// The error says why none could be had.
+pub fn checkout(pool: &Pool<ConnectionManager<PgConnection>>) -> Result<PgPooled, String> {
     // Each failed ping drops one dead connection; a pool's worth of them plus one means
     // even fresh connections fail.
     for _ in 0..=pool.max_size() {
-        let mut conn = pool
-            .get()
-            .map_err(|e| DbError::Unavailable(e.to_string()))?;
+        let mut conn = pool.get().map_err(|e| e.to_string())?;
         let recent = PgPooled::extensions(&conn)
             .get::<LastCheckout>()
             .is_some_and(|last| last.0.elapsed() < PING_AFTER_IDLE);
@@ -43,9 +42,7 @@ pub fn checkout(pool: &Pool<ConnectionManager<PgConnection>>) -> Result<PgPooled
         }
         mark_broken(&mut conn);
     }
-    Err(DbError::Unavailable(
-        "every PostgreSQL connection failed its check".to_string(),
-    ))
+    Err("every PostgreSQL connection failed its check".to_string())
 }
 
 /// Whether `err` means the connection itself is gone.

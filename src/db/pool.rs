@@ -237,7 +237,9 @@ impl DbPool {
     pub fn get(&self) -> Result<DbConn, DbError> {
         let unavailable = |e: diesel::r2d2::PoolError| DbError::Unavailable(e.to_string());
         Ok(match self {
-            DbPool::Postgres(pool) => DbConn::Postgres(liveness::checkout(pool)?),
+            DbPool::Postgres(pool) => {
+                DbConn::Postgres(liveness::checkout(pool).map_err(DbError::Unavailable)?)
+            }
             DbPool::Sqlite(pool) => DbConn::Sqlite(pool.get().map_err(unavailable)?),
         })
     }
