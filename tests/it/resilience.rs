@@ -154,21 +154,23 @@ fn starts_while_the_broker_is_down() -> crate::support::TestResult {
     Ok(())
 }
 
-#[test]
-fn database_outage_is_answered_with_503_then_recovers() -> crate::support::TestResult {
+/// A service on its own PostgreSQL database with alice in it: the stack, her access token and
+/// the database's name (for staging faults on it).
+fn alice_on_postgres() -> (Stack, String, String) {
     let stack = Stack::start(Backend::Postgres);
     let id = stack.db.add_user("alice", "secret1", Role::Client);
     let token = stack.tokens.access(id, Role::Client);
+    let name = stack.db.url.rsplit('/').next().unwrap_or_default();
+    let name = name.to_string();
+    (stack, token, name)
+}
+
+#[test]
+fn database_outage_is_answered_with_503_then_recovers() -> crate::support::TestResult {
+    let (stack, token, name) = alice_on_postgres();
     let alice = stack.client("alice");
     let ask = || alice.request(json!({"action": "user/getCurrent", "token": token}));
     assert_eq!(ask()["status"], "success");
-    let name = stack
-        .db
-        .url
-        .rsplit('/')
-        .next()
-        .unwrap_or_default()
-        .to_string();
     admin_sql(&format!(
         "ALTER DATABASE {name} ALLOW_CONNECTIONS false; \
          SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}';"
@@ -187,6 +189,26 @@ fn database_outage_is_answered_with_503_then_recovers() -> crate::support::TestR
             (a["status"] == "success").then_some(a)
         });
     assert_eq!(recovered["current"]["login"], "alice");
+    Ok(())
+}
+
+/// Connections the server ended while idle are never handed to a request: they are dropped
+/// (by the health check, or found dead by the idle ping of `db::liveness`) and replaced.
+#[test]
+fn a_connection_ended_while_idle_is_replaced_without_an_error() -> crate::support::TestResult {
+    let (stack, token, name) = alice_on_postgres();
+    let alice = stack.client("alice");
+    let ask = || alice.request(json!({"action": "user/getCurrent", "token": token}));
+    assert_eq!(ask()["status"], "success");
+    admin_sql(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    ));
+    std::thread::sleep(Duration::from_millis(1500));
+    for _ in 0..3 {
+        let answer = ask();
+        assert_eq!(answer["status"], "success", "{answer}");
+    }
     Ok(())
 }
 
