@@ -54,6 +54,10 @@ enum Cmd {
         /// reconnect, resubscribe (for fault runs).
         #[arg(long)]
         resilient: bool,
+        /// Access tokens, one per line, taken in turn by request number instead of --token
+        /// (distinct users, as `compare`'s updateCurrent runs write).
+        #[arg(long)]
+        tokens: Option<PathBuf>,
     },
     /// A TCP proxy for staging network faults; its mode (forward, stall, cut, refuse, reset) is
     /// read from MODE_FILE every 20 ms. Runs until killed.
@@ -206,6 +210,22 @@ struct Common {
     quiet: bool,
 }
 
+/// The non-empty lines of a tokens file.
+fn read_tokens(file: &std::path::Path) -> anyhow::Result<Vec<String>> {
+    let text = std::fs::read_to_string(file)
+        .map_err(|e| anyhow::anyhow!("cannot read tokens from {}: {e}", file.display()))?;
+    let tokens: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(String::from)
+        .collect();
+    if tokens.is_empty() {
+        anyhow::bail!("{} holds no token", file.display());
+    }
+    Ok(tokens)
+}
+
 fn env(name: &str) -> String {
     std::env::var(name).unwrap_or_default()
 }
@@ -254,6 +274,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             timeline,
             outcomes,
             resilient,
+            tokens,
         } => {
             let pace = match (rate, burst) {
                 (Some(rate), _) => Pace::Open { rate },
@@ -261,7 +282,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 (None, None) => Pace::Closed { in_flight },
             };
             let mut cfg = common.load_config(clients, pace, mix);
-            if cfg.token.is_empty() {
+            if let Some(file) = tokens {
+                cfg.tokens = read_tokens(&file)?;
+            }
+            if cfg.token.is_empty() && cfg.tokens.is_empty() {
                 anyhow::bail!("give --token (or DH_BENCH_TOKEN); `compare` can log in by itself");
             }
             cfg.progress &= !json;

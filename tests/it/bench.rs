@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use crate::support::broker::{CLIENT_PASSWORD, SERVICE_PASSWORD};
 use crate::support::db::Tokens;
 use crate::support::service::{binary, service_env};
-use crate::support::{Backend, TestBroker, TestClient, TestDb};
+use crate::support::{Backend, Stack, TestBroker, TestClient, TestDb};
 
 #[test]
 fn counts_duplicated_and_missing_answers() -> crate::support::TestResult {
@@ -200,6 +200,53 @@ fn compare_prints_the_goal_table() -> crate::support::TestResult {
     for plot in ["latency-c2", "throughput-c2", "latency-c3", "throughput-c3"] {
         let svg = std::fs::read_to_string(out.path().join(format!("{plot}.svg")))?;
         assert!(svg.contains("<svg") && svg.contains("service"), "{plot}");
+    }
+    Ok(())
+}
+
+/// `dh-bench load --tokens FILE` takes the file's tokens in turn by request number: of a burst
+/// of four updates from one connection, requests 0 and 2 write alice, 1 and 3 write bob.
+#[test]
+fn load_takes_its_tokens_in_turn_from_a_file() -> crate::support::TestResult {
+    let stack = Stack::start(Backend::Sqlite);
+    let users = ["alice", "bob"].map(|login| {
+        let id = stack.db.add_user(login, "secret1", Role::Client);
+        (login, stack.tokens.access(id, Role::Client))
+    });
+    let dir = tempfile::tempdir()?;
+    let file = dir.path().join("tokens");
+    std::fs::write(&file, format!("{}\n\n{}\n", users[0].1, users[1].1))?;
+    let output = Command::new(env!("CARGO_BIN_EXE_dh-bench"))
+        .args([
+            "load",
+            "--clients",
+            "1",
+            "--burst",
+            "4",
+            "--mix",
+            "update=1",
+            "--quiet",
+        ])
+        .args(["--warmup", "0", "--tokens"])
+        .arg(&file)
+        .args(["--broker-url", &stack.broker.url()])
+        .env("DH_BENCH_CLIENT_PASSWORD", CLIENT_PASSWORD)
+        .env_remove("DH_BENCH_TOKEN")
+        .env_remove("DH_BENCH_MONITOR_PASSWORD")
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("success 4 "), "{stdout}");
+    for ((login, token), parity) in users.iter().zip([0, 1]) {
+        let answer = stack
+            .client(login)
+            .request(json!({"action": "user/getCurrent", "token": token}));
+        let n = answer["current"]["data"]["n"].as_u64();
+        assert_eq!(n.map(|n| n % 2), Some(parity), "{login}: {answer}");
     }
     Ok(())
 }
