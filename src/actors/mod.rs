@@ -4,7 +4,7 @@
 //! Paho thread ─try_send─► IngestActor ──spawned pipeline task per request──┐
 //!                          (decode,       │ Authorize / BindSession ─► AuthActor
 //!                           admission)    │ getCurrent ─► Batcher<LoadBatch> ─► RepoActor lane
-//!                                         │ updateCurrent ─► Batcher<UpdateBatch> ─► write lanes
+//!                                         │ updateCurrent ─► Batcher<UpdateBatch> ─► RepoActor lane
 //!                                         │ logins, authenticate ─► RepoActor lanes
 //!                                         │ HashPassword ──────────► HasherActor ×cores (SyncArbiter)
 //!                                         └ Publish ───────────────► PublisherActor ─► Paho

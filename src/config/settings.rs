@@ -141,7 +141,7 @@ settings! {
         password_cpu_percent: u32, env "DH_PASSWORD_CPU_PERCENT", default Some(DEFAULT_PASSWORD_CPU_PERCENT), note "";
         /// Largest request payload in bytes.
         max_payload_bytes: usize, env "DH_MAX_PAYLOAD_BYTES", default Some(DEFAULT_MAX_PAYLOAD_BYTES), note "";
-        /// Database connections (and repository threads: one for reads, one or half the pool for writes, the rest for logins).
+        /// Database connections (and repository threads: one for reads, one for writes, the rest for logins).
         db_pool_size: u32, env "DH_DB_POOL_SIZE", default None, note "8 on PostgreSQL, 4 on SQLite";
         /// Longest wait for a pooled connection (every database step is answered within 1.5 s anyway).
         db_timeout_ms: u64, env "DH_DB_TIMEOUT_MS", default Some(DEFAULT_DB_TIMEOUT_MS), note "";

@@ -25,7 +25,7 @@ use crate::actors::supervise::FaultPlan;
 use crate::auth::password::HashScheme;
 use crate::config::Config;
 use crate::db::keeper_lock::KeeperLock;
-use crate::db::{DbPool, DbUrl};
+use crate::db::DbPool;
 use crate::handlers::TokenPolicy;
 use crate::mqtt;
 use crate::ops::health::Health;
@@ -180,7 +180,7 @@ fn start_actors(
 ) -> anyhow::Result<(SharedActors, [RepoLanes; 3])> {
     let keys = Arc::new(config.jwt_keys()?);
     let pool = DbPool::open(&config.database, config.db_pool_size, config.db_timeout)?;
-    let lanes = LaneCounts::for_database(&config.database, config.db_pool_size);
+    let lanes = LaneCounts::for_pool(config.db_pool_size);
     let new_repo = {
         let (pool, faults, max) = (pool.clone(), faults.clone(), config.max_login_attempts);
         move || RepoActor::new(pool.clone(), max, faults.clone())
@@ -249,23 +249,21 @@ struct LaneCounts {
     /// `getCurrent` batches: one lane, so that batches grow under load (each batch is one
     /// thread hand-off and, on PostgreSQL, one round trip).
     reads: usize,
-    /// Update batches: SQLite has one writer; PostgreSQL commits in parallel on half the pool.
+    /// Update batches: one lane on both databases. SQLite has one writer; on PostgreSQL more
+    /// lanes only split the load into smaller batches, each a transaction's round trips and
+    /// commit, and cost more CPU per update than they gained (docs/PERFORMANCE.md, item 23).
     writes: usize,
     /// Logins, `authenticate`, `token/create`: the rest, at least one.
     other: usize,
 }
 
 impl LaneCounts {
-    fn for_database(database: &DbUrl, pool_size: u32) -> LaneCounts {
+    fn for_pool(pool_size: u32) -> LaneCounts {
         let pool = pool_size.max(1) as usize;
-        let writes = match database {
-            DbUrl::Sqlite(_) => 1,
-            DbUrl::Postgres(_) => (pool / 2).max(1),
-        };
         LaneCounts {
             reads: 1,
-            writes,
-            other: pool.saturating_sub(1 + writes).max(1),
+            writes: 1,
+            other: pool.saturating_sub(2).max(1),
         }
     }
 }
@@ -293,16 +291,14 @@ mod tests {
 
     #[test]
     fn lanes_split_the_pool() {
-        let sqlite = DbUrl::Sqlite("x.sqlite".into());
-        let pg = DbUrl::Postgres("postgres://x".into());
-        let split = |db: &DbUrl, pool| {
-            let l = LaneCounts::for_database(db, pool);
+        let split = |pool| {
+            let l = LaneCounts::for_pool(pool);
             (l.reads, l.writes, l.other)
         };
-        assert_eq!(split(&sqlite, 4), (1, 1, 2));
-        assert_eq!(split(&pg, 8), (1, 4, 3));
+        assert_eq!(split(4), (1, 1, 2));
+        assert_eq!(split(8), (1, 1, 6));
         // Every kind of work keeps a lane even on a pool of one connection.
-        assert_eq!(split(&pg, 1), (1, 1, 1));
-        assert_eq!(split(&sqlite, 0), (1, 1, 1));
+        assert_eq!(split(1), (1, 1, 1));
+        assert_eq!(split(0), (1, 1, 1));
     }
 }
