@@ -102,6 +102,12 @@ pub struct UserChanges {
 }
 
 impl UserChanges {
+    /// Whether the write can change a device login at the broker (its login, status or
+    /// password); the login sync reads the whole table, so only these wake it.
+    pub fn touches_device_logins(&self) -> bool {
+        self.login.is_some() || self.status.is_some() || self.password_hash.is_some()
+    }
+
     /// Whether nothing would be written.
     pub fn is_empty(&self) -> bool {
         self.login.is_none()

@@ -44,6 +44,7 @@ pub enum Call {
     },
     Authentication(i64),
     Mint(Vec<Claims>),
+    LoginsChanged,
 }
 
 type Log = Rc<RefCell<Vec<Call>>>;
@@ -200,6 +201,10 @@ impl Directory for Fake {
 
     async fn hash_password(&self, password: Secret) -> Result<StoredPassword, ServiceError> {
         self.reserve_password_work()?.hash(password).await
+    }
+
+    fn logins_changed(&self) {
+        self.record(Call::LoginsChanged);
     }
 }
 

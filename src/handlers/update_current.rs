@@ -24,10 +24,11 @@ pub async fn handle<S: Services>(
     let update = update::parse(body)?;
     let needs_admin = update.needs_admin();
     let (changes, broker) = changes_for(services, update).await?;
+    let touches_logins = changes.touches_device_logins();
     services
         .submit_update(user_id, changes, needs_admin)
         .await?;
-    set_broker_login(services, user_id, broker).await?;
+    set_broker_login(services, user_id, broker, touches_logins).await?;
     Ok(Body::empty())
 }
 
@@ -56,16 +57,21 @@ pub(super) async fn changes_for<D: Directory>(
     Ok((changes, broker))
 }
 
-/// Writes the broker login of a password just written.
+/// Writes the broker login of a password just written, and wakes the login sync if the write
+/// `touches_logins` (a `data`-only update does not: under an update load each wake-up read the
+/// whole login table, docs/PERFORMANCE.md item 24).
 pub(super) async fn set_broker_login<D: Directory>(
     directory: &D,
     user_id: i64,
     login: Option<NewBrokerLogin>,
+    touches_logins: bool,
 ) -> Result<(), ServiceError> {
     if let Some(login) = login {
         directory.run(SetBrokerLogin { user_id, login }).await?;
     }
-    directory.logins_changed();
+    if touches_logins {
+        directory.logins_changed();
+    }
     Ok(())
 }
 
@@ -99,6 +105,20 @@ mod tests {
             update,
             Some((1, true, true, Some(Some(r#"{"a":1}"#.to_string()))))
         );
+    }
+
+    #[test]
+    fn only_a_login_status_or_password_change_wakes_the_login_sync() {
+        let woken = |fields: Value| {
+            let fake = Fake::with_users(vec![user(1, "alice", 1)]);
+            let request = body(json!({ "user": fields }));
+            assert!(block_on(handle(&fake, claims_of(1), &request)).is_ok());
+            fake.calls().contains(&Call::LoginsChanged)
+        };
+        assert!(!woken(json!({"data": {"a": 1}, "introReviewed": true})));
+        assert!(woken(json!({"password": "secret-2"})));
+        assert!(woken(json!({"login": "alice2"})));
+        assert!(woken(json!({"status": 1})));
     }
 
     #[test]

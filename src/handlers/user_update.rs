@@ -4,7 +4,7 @@
 use serde_json::{Map, Value};
 
 use super::update_current::{changes_for, set_broker_login};
-use super::{done, Directory};
+use super::Directory;
 use crate::db::directory::Caller;
 use crate::db::user_admin::UpdateUser;
 use crate::error::{IdKind, ServiceError};
@@ -20,13 +20,14 @@ pub async fn handle<D: Directory>(
     let user_id = fields::id(body, IdKind::User)?;
     let admin_fields = update.needs_admin();
     let (changes, broker) = changes_for(directory, update).await?;
+    let touches_logins = changes.touches_device_logins();
     let op = UpdateUser {
         caller,
         user_id,
         changes,
         admin_fields,
     };
-    let answer = done(directory, op).await?;
-    set_broker_login(directory, user_id, broker).await?;
-    Ok(answer)
+    directory.run(op).await?;
+    set_broker_login(directory, user_id, broker, touches_logins).await?;
+    Ok(Body::empty())
 }

@@ -6,8 +6,9 @@
 //! deleted by anyone (this service, the CLI, a DeviceHive server) is therefore refused and
 //! disconnected by the plugin within about `POLL`.
 //!
-//! A write through this instance (`user/insert`, `user/update`, …) wakes it at once
-//! ([`LoginsChanged`]); the CLI and other writers are seen at the next poll.
+//! A write through this instance that can change a device login (`user/insert`, a new login,
+//! status or password) wakes it at once ([`LoginsChanged`]); the CLI and other writers are seen
+//! at the next poll.
 //!
 //! Its own thread: a blocking query every quarter second must not hold up an actor.
 
