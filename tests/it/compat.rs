@@ -117,7 +117,7 @@ fn the_user_family_works_on_devicehive_rows() -> crate::support::TestResult {
 #[test]
 fn last_login_is_utc_on_a_server_in_another_time_zone() -> crate::support::TestResult {
     let db = TestDb::new(Backend::Postgres);
-    let name = db.url.rsplit('/').next().unwrap_or_default().to_string();
+    let name = db.pg_name();
     crate::support::db::admin_sql(&format!(
         "ALTER DATABASE {name} SET timezone TO 'America/New_York'"
     ));

@@ -154,20 +154,18 @@ fn starts_while_the_broker_is_down() -> crate::support::TestResult {
     Ok(())
 }
 
-/// A service on its own PostgreSQL database with alice in it: the stack, her access token and
-/// the database's name (for staging faults on it).
-fn alice_on_postgres() -> (Stack, String, String) {
+/// A service on its own PostgreSQL database with alice in it: the stack and her access token.
+fn alice_on_postgres() -> (Stack, String) {
     let stack = Stack::start(Backend::Postgres);
     let id = stack.db.add_user("alice", "secret1", Role::Client);
     let token = stack.tokens.access(id, Role::Client);
-    let name = stack.db.url.rsplit('/').next().unwrap_or_default();
-    let name = name.to_string();
-    (stack, token, name)
+    (stack, token)
 }
 
 #[test]
 fn database_outage_is_answered_with_503_then_recovers() -> crate::support::TestResult {
-    let (stack, token, name) = alice_on_postgres();
+    let (stack, token) = alice_on_postgres();
+    let name = stack.db.pg_name();
     let alice = stack.client("alice");
     let ask = || alice.request(json!({"action": "user/getCurrent", "token": token}));
     assert_eq!(ask()["status"], "success");
@@ -196,7 +194,8 @@ fn database_outage_is_answered_with_503_then_recovers() -> crate::support::TestR
 /// (by the health check, or found dead by the idle ping of `db::liveness`) and replaced.
 #[test]
 fn a_connection_ended_while_idle_is_replaced_without_an_error() -> crate::support::TestResult {
-    let (stack, token, name) = alice_on_postgres();
+    let (stack, token) = alice_on_postgres();
+    let name = stack.db.pg_name();
     let alice = stack.client("alice");
     let ask = || alice.request(json!({"action": "user/getCurrent", "token": token}));
     assert_eq!(ask()["status"], "success");

@@ -83,6 +83,11 @@ impl TestDb {
         DbUrl::parse(&self.url).unwrap_or_else(|e| panic!("{e}"))
     }
 
+    /// The PostgreSQL database's name, for staging faults on it (panics on SQLite).
+    pub fn pg_name(&self) -> &str {
+        self.pg_name.as_deref().expect("a PostgreSQL test database")
+    }
+
     /// A connection for setting up and checking data.
     pub fn conn(&self) -> DbConn {
         self.pool
