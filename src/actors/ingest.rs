@@ -6,7 +6,7 @@
 //! with a 503 answer. Nothing in this actor blocks.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,7 @@ use paho_mqtt::{
 
 use super::admission::Admission;
 use super::pipeline::{self, Peers};
+use super::rate_limited::RateLimited;
 use super::supervise::{inject, FaultPlan, FaultSite};
 use crate::db::keeper_lock::GiveUp;
 use crate::error::ServiceError;
@@ -44,8 +45,6 @@ const FLAP_WINDOW: Duration = Duration::from_secs(2);
 /// drop the publishes it holds: one the broker refuses would otherwise be resent, and refused,
 /// on every reconnect.
 const MAX_FLAPS: u32 = 3;
-/// Repeated warnings about ignored messages are logged at most this often.
-const WARN_INTERVAL: Duration = Duration::from_secs(10);
 
 /// Everything ingest needs, built once at start-up.
 pub struct IngestSettings {
@@ -86,32 +85,6 @@ pub struct IngestSettings {
 #[rtype(result = "()")]
 pub struct Retire(pub &'static str);
 
-/// Logs a repeated warning at most once per [`WARN_INTERVAL`], with how many were held back.
-struct RateLimited {
-    last: Option<Instant>,
-    suppressed: AtomicU64,
-}
-
-impl RateLimited {
-    fn new() -> RateLimited {
-        RateLimited {
-            last: None,
-            suppressed: AtomicU64::new(0),
-        }
-    }
-
-    fn warn(&mut self, text: impl FnOnce() -> String) {
-        let due = self.last.is_none_or(|t| t.elapsed() >= WARN_INTERVAL);
-        if due {
-            let held = self.suppressed.swap(0, Ordering::Relaxed);
-            log::warn!(target: "dh::ingest", "{} ({held} similar messages since the last report)", text());
-            self.last = Some(Instant::now());
-        } else {
-            self.suppressed.fetch_add(1, Ordering::Relaxed);
-        }
-    }
-}
-
 /// The ingest actor.
 pub struct IngestActor {
     settings: IngestSettings,
@@ -141,7 +114,7 @@ impl IngestActor {
             connecting: false,
             connected_at: None,
             flaps: 0,
-            warnings: RateLimited::new(),
+            warnings: RateLimited::default(),
             retired: false,
             generation: 0,
         }

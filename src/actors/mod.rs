@@ -26,6 +26,7 @@ pub mod password_budget;
 pub mod password_work;
 pub mod pipeline;
 pub mod publisher;
+pub mod rate_limited;
 pub mod repo;
 pub mod services;
 pub mod supervise;
