@@ -46,7 +46,8 @@ pub fn load_current(conn: &mut DbConn, id: i64) -> QueryResult<Option<CurrentUse
 /// are absent from the result. The read batcher serves many `getCurrent` requests with one
 /// call, one joined query: PostgreSQL takes the whole set in one round trip (`= ANY($1)`, a
 /// cached statement); SQLite, where a variable `IN (?, …)` list is prepared anew each time,
-/// runs the cached one-user form per distinct id.
+/// runs the cached one-user form per distinct id, all in one read transaction (one snapshot
+/// and one WAL read lock for the batch instead of one per id).
 pub fn load_current_many(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<i64, CurrentUser>> {
     let mut distinct = ids.to_vec();
     distinct.sort_unstable();
@@ -60,26 +61,42 @@ pub fn load_current_many(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<
                 .load(&mut **c)?;
             collect_users(&mut found, rows);
         }
+        DbConn::Sqlite(c) if distinct.len() > 1 => c.transaction(|c| {
+            for &id in &distinct {
+                collect_users(&mut found, sqlite_current(c, id)?);
+            }
+            QueryResult::Ok(())
+        })?,
         DbConn::Sqlite(c) => {
             for &id in &distinct {
-                let rows = users_with_networks()
-                    .filter(dh_user::id.eq(id))
-                    .select((UserRow::as_select(), network_columns().nullable()))
-                    .load(&mut **c)?;
-                collect_users(&mut found, rows);
+                collect_users(&mut found, sqlite_current(c, id)?);
             }
         }
     }
     Ok(found)
 }
 
-/// Users left-joined to their networks, by user then network: one row per link, one row with
-/// no network for a user without links.
+/// One user's rows of [`users_with_networks`] on SQLite.
+fn sqlite_current(
+    c: &mut SqliteConnection,
+    id: i64,
+) -> QueryResult<Vec<(UserRow, Option<NetworkRow>)>> {
+    users_with_networks()
+        .filter(dh_user::id.eq(id))
+        .select((UserRow::as_select(), network_columns().nullable()))
+        .load(c)
+}
+
+/// Users left-joined to their links, then to the links' networks, by user then network: one
+/// row per link, one row with no network for a user without links. The joins are flat and
+/// ordered by the link's column: nested (`user LEFT JOIN (link LEFT JOIN network)`), SQLite
+/// materialised the whole link table for every query (docs/PERFORMANCE.md item 25).
 #[diesel::dsl::auto_type]
 fn users_with_networks() -> _ {
     dh_user::table
-        .left_join(user_network::table.left_join(network::table))
-        .order((dh_user::id, network::id.nullable()))
+        .left_join(user_network::table)
+        .left_join(network::table.on(network::id.eq(user_network::network_id)))
+        .order((dh_user::id, user_network::network_id.nullable()))
 }
 
 /// The columns of [`NetworkRow`], to be made nullable on the outer side of a join.
@@ -310,5 +327,40 @@ mod tests {
             sql.starts_with(r#"UPDATE "dh_user" SET "data" = $1 WHERE"#),
             "{sql}"
         );
+    }
+
+    /// A getCurrent on SQLite finds its user's links through the index, whatever the size of
+    /// the link table (a nested join made SQLite copy the whole table into a temporary one).
+    #[test]
+    fn sqlite_reads_a_users_links_through_the_index() -> anyhow::Result<()> {
+        #[derive(QueryableByName)]
+        struct Step {
+            #[diesel(sql_type = diesel::sql_types::Text)]
+            detail: String,
+        }
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("plan.sqlite");
+        crate::db::migrate::run(&crate::db::DbUrl::Sqlite(path.clone()))?;
+        let mut c = SqliteConnection::establish(&path.to_string_lossy())?;
+        let query = users_with_networks()
+            .filter(dh_user::id.eq(1_i64))
+            .select((UserRow::as_select(), network_columns().nullable()));
+        let shown = debug_query::<diesel::sqlite::Sqlite, _>(&query).to_string();
+        let sql = shown.split(" -- binds").next().unwrap_or_default();
+        let plan: Vec<String> = diesel::sql_query(format!("EXPLAIN QUERY PLAN {sql}"))
+            .bind::<diesel::sql_types::BigInt, _>(1_i64)
+            .load::<Step>(&mut c)?
+            .into_iter()
+            .map(|s| s.detail)
+            .collect();
+        assert!(
+            plan.iter()
+                .all(|s| !s.starts_with("SCAN") && !s.starts_with("MATERIALIZE")),
+            "{plan:?}"
+        );
+        let link_step =
+            |s: &String| s.starts_with("SEARCH user_network USING") && s.contains("INDEX");
+        assert!(plan.iter().any(link_step), "{plan:?}");
+        Ok(())
     }
 }
