@@ -14,11 +14,12 @@
 
 use std::collections::HashMap;
 
+use diesel::backend::Backend;
 use diesel::prelude::*;
-use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::query_dsl::LoadQuery;
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, HasSqlType, Integer, Text};
+use diesel::sql_types::{BigInt, HasSqlType, Integer, Text, Untyped};
 use serde_json::{Map, Value};
 
 use super::combine::CombinedWrite;
@@ -106,26 +107,75 @@ pub fn groups(writes: &[CombinedWrite]) -> Vec<(Shape, Vec<usize>)> {
 /// objects (`id` and the shape's columns) and the active status, and returns the ids written.
 pub trait BulkDialect {
     /// The UPDATE for `shape`, or `None` where one statement per row is cheaper.
-    fn bulk_update_sql(shape: Shape) -> Option<String>;
+    fn bulk_update_sql(shape: Shape) -> Option<BulkSql>;
+}
+
+/// A bulk UPDATE's SQL around its two parameters: the rows, then the active status.
+pub struct BulkSql {
+    before_rows: String,
+    before_status: String,
+    after: &'static str,
 }
 
 impl BulkDialect for PgConnection {
-    fn bulk_update_sql(shape: Shape) -> Option<String> {
+    fn bulk_update_sql(shape: Shape) -> Option<BulkSql> {
         let types: Vec<String> = shape.columns().map(|(n, t)| format!("{n} {t}")).collect();
-        Some(format!(
-            "UPDATE dh_user AS u SET {} FROM json_to_recordset($1::json) AS v(id bigint, {}) \
-             WHERE u.id = v.id AND u.status = $2 RETURNING u.id AS id",
-            shape.assignments(),
-            types.join(", ")
-        ))
+        Some(BulkSql {
+            before_rows: format!(
+                "UPDATE dh_user AS u SET {} FROM json_to_recordset(",
+                shape.assignments()
+            ),
+            before_status: format!(
+                "::json) AS v(id bigint, {}) WHERE u.id = v.id AND u.status = ",
+                types.join(", ")
+            ),
+            after: " RETURNING u.id AS id",
+        })
     }
 }
+
+/// The bulk UPDATE as a statement diesel prepares once per connection and shape, then reuses
+/// (`sql_query` is never cached): PostgreSQL plans it once instead of for every batch, where
+/// planning was a tenth of the server's CPU under an update load (docs/PERFORMANCE.md item 26).
+pub struct BulkStatement {
+    sql: BulkSql,
+    rows: String,
+    status: i32,
+}
+
+impl QueryId for BulkStatement {
+    type QueryId = ();
+    // Cached by its SQL text, which is the same for every batch of one shape.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for BulkStatement {
+    type SqlType = Untyped;
+}
+
+impl<DB> QueryFragment<DB> for BulkStatement
+where
+    DB: Backend + HasSqlType<Text> + HasSqlType<Integer>,
+    String: ToSql<Text, DB>,
+    i32: ToSql<Integer, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(&self.sql.before_rows);
+        out.push_bind_param::<Text, _>(&self.rows)?;
+        out.push_sql(&self.sql.before_status);
+        out.push_bind_param::<Integer, _>(&self.status)?;
+        out.push_sql(self.sql.after);
+        Ok(())
+    }
+}
+
+impl<C> RunQueryDsl<C> for BulkStatement {}
 
 impl BulkDialect for SqliteConnection {
     /// SQLite runs in process: a statement per row costs microseconds and no round trip, and
     /// building, then parsing the JSON cost more than it saved (C3 on SQLite 0.49 one by one
     /// against 0.38 in one statement, docs/PERFORMANCE.md "C3: distinct users").
-    fn bulk_update_sql(_shape: Shape) -> Option<String> {
+    fn bulk_update_sql(_shape: Shape) -> Option<BulkSql> {
         None
     }
 }
@@ -151,7 +201,7 @@ where
     C::Backend: HasSqlType<Text> + HasSqlType<Integer>,
     String: ToSql<Text, C::Backend>,
     i32: ToSql<Integer, C::Backend>,
-    for<'a> BoxedSqlQuery<'static, C::Backend, SqlQuery>: LoadQuery<'a, C, Written>,
+    for<'a> BulkStatement: LoadQuery<'a, C, Written>,
 {
     let Some(sql) = C::bulk_update_sql(shape) else {
         return Ok(Vec::new());
@@ -165,11 +215,12 @@ where
         .filter_map(|&w| writes.get(w))
         .map(|write| row(write, shape))
         .collect();
-    let written: Vec<Written> = diesel::sql_query(sql)
-        .into_boxed()
-        .bind::<Text, _>(Value::Array(rows).to_string())
-        .bind::<Integer, _>(UserStatus::Active.ordinal())
-        .load(c)?;
+    let statement = BulkStatement {
+        sql,
+        rows: Value::Array(rows).to_string(),
+        status: UserStatus::Active.ordinal(),
+    };
+    let written: Vec<Written> = statement.load(c)?;
     Ok(written
         .iter()
         .filter_map(|w| by_user.get(&w.id).copied())

@@ -303,3 +303,52 @@ both_backends! {
         Ok(())
     }
 }
+
+/// The bulk UPDATE is a prepared statement PostgreSQL plans once per connection and reuses,
+/// not a new statement planned for every batch.
+#[test]
+fn postgres_prepares_the_bulk_update_once_per_connection() -> crate::support::TestResult {
+    use dh_mqtt_plugin::db::DbConn;
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let db = crate::support::TestDb::new(crate::support::Backend::Postgres);
+    let ids: Vec<i64> = ["p1", "p2", "p3"]
+        .iter()
+        .map(|l| db.add_user(l, "secret1", Role::Client))
+        .collect();
+    let mut conn = db.conn();
+    for round in 0..3 {
+        let jobs: Vec<UpdateJob> = ids
+            .iter()
+            .map(|&user_id| UpdateJob {
+                user_id,
+                changes: UserChanges {
+                    data: Some(Some(format!("{{\"round\":{round}}}"))),
+                    ..UserChanges::default()
+                },
+                needs_admin: false,
+                deadline: later(),
+            })
+            .collect();
+        assert_eq!(
+            user_repo::update_current_batch(&mut conn, &jobs)?,
+            vec![Ok(()); 3]
+        );
+    }
+    let DbConn::Postgres(c) = &mut conn else {
+        unreachable!("a PostgreSQL test database")
+    };
+    let prepared: Count = diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE 'UPDATE dh_user AS u %'",
+    ).get_result(&mut **c)?;
+    assert_eq!(
+        prepared.n, 1,
+        "one prepared statement for the three batches' bulk updates"
+    );
+    assert_eq!(db.user(ids[2]).data.as_deref(), Some(r#"{"round":2}"#));
+    Ok(())
+}
