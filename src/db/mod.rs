@@ -18,6 +18,7 @@ pub mod liveness;
 pub mod migrate;
 pub mod model;
 pub mod pool;
+pub mod prepared;
 pub mod schema;
 pub mod sessions;
 pub mod update_batch;

@@ -10,6 +10,7 @@ use diesel::sql_types::Bool;
 use super::bulk_update;
 use super::combine::combine;
 use super::model::{UpdateJob, UserRow};
+use super::prepared;
 use super::schema::dh_user;
 use super::DbConn;
 use crate::model::{Role, UserStatus};
@@ -56,14 +57,12 @@ macro_rules! apply_update {
             let admin_or_not_needed = dh_user::role
                 .eq(Role::Admin.ordinal())
                 .or($job.needs_admin.into_sql::<Bool>().eq(false));
-            let written = diesel::update(
-                dh_user::table
-                    .find($job.user_id)
-                    .filter(dh_user::status.eq(UserStatus::Active.ordinal()))
-                    .filter(admin_or_not_needed),
-            )
-            .set($job.changes.clone())
-            .execute($c)?;
+            let filter = dh_user::id
+                .eq($job.user_id)
+                .and(dh_user::status.eq(UserStatus::Active.ordinal()))
+                .and(admin_or_not_needed);
+            let written =
+                prepared::update(dh_user::table, $job.changes.clone(), filter).execute($c)?;
             if written == 1 {
                 return Ok(());
             }

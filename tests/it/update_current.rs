@@ -308,13 +308,6 @@ both_backends! {
 /// not a new statement planned for every batch.
 #[test]
 fn postgres_prepares_the_bulk_update_once_per_connection() -> crate::support::TestResult {
-    use dh_mqtt_plugin::db::DbConn;
-    use diesel::prelude::*;
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
     let db = crate::support::TestDb::new(crate::support::Backend::Postgres);
     let ids: Vec<i64> = ["p1", "p2", "p3"]
         .iter()
@@ -339,16 +332,77 @@ fn postgres_prepares_the_bulk_update_once_per_connection() -> crate::support::Te
             vec![Ok(()); 3]
         );
     }
-    let DbConn::Postgres(c) = &mut conn else {
-        unreachable!("a PostgreSQL test database")
-    };
-    let prepared: Count = diesel::sql_query(
-        "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE 'UPDATE dh_user AS u %'",
-    ).get_result(&mut **c)?;
+    let prepared = prepared_updates(&mut conn, "UPDATE dh_user AS u %");
     assert_eq!(
-        prepared.n, 1,
+        prepared, 1,
         "one prepared statement for the three batches' bulk updates"
     );
     assert_eq!(db.user(ids[2]).data.as_deref(), Some(r#"{"round":2}"#));
     Ok(())
+}
+
+/// How many statements like `pattern` (SQL LIKE) the connection holds prepared.
+fn prepared_updates(conn: &mut dh_mqtt_plugin::db::DbConn, pattern: &str) -> i64 {
+    use dh_mqtt_plugin::db::DbConn;
+    use diesel::prelude::*;
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let pattern = pattern.to_string();
+    let counted: QueryResult<Count> = match conn {
+        DbConn::Postgres(c) => diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_prepared_statements WHERE statement LIKE $1",
+        )
+        .bind::<diesel::sql_types::Text, _>(pattern)
+        .get_result(&mut **c),
+        DbConn::Sqlite(c) => {
+            diesel::sql_query("SELECT count(*) AS n FROM sqlite_stmt WHERE sql LIKE ?")
+                .bind::<diesel::sql_types::Text, _>(pattern)
+                .get_result(&mut **c)
+        }
+    };
+    counted.expect("count the prepared statements").n
+}
+
+/// One user's updates of the same columns, batch after batch, reuse one prepared UPDATE.
+fn one_users_updates_reuse_one_prepared_statement(
+    backend: crate::support::Backend,
+) -> crate::support::TestResult {
+    let db = crate::support::TestDb::new(backend);
+    let id = db.add_user("prep", "secret1", Role::Client);
+    let mut conn = db.conn();
+    for round in 0..3 {
+        let changes = UserChanges {
+            data: Some(Some(format!("{{\"round\":{round}}}"))),
+            ..UserChanges::default()
+        };
+        let job = UpdateJob {
+            user_id: id,
+            changes,
+            needs_admin: false,
+            deadline: later(),
+        };
+        assert_eq!(
+            user_repo::update_current_batch(&mut conn, &[job])?,
+            vec![Ok(())]
+        );
+    }
+    assert_eq!(
+        prepared_updates(&mut conn, "UPDATE %dh_user% SET %data%"),
+        1
+    );
+    assert_eq!(db.user(id).data.as_deref(), Some(r#"{"round":2}"#));
+    Ok(())
+}
+
+#[test]
+fn sqlite_one_users_updates_reuse_one_prepared_statement() -> crate::support::TestResult {
+    one_users_updates_reuse_one_prepared_statement(crate::support::Backend::Sqlite)
+}
+
+#[test]
+fn postgres_one_users_updates_reuse_one_prepared_statement() -> crate::support::TestResult {
+    one_users_updates_reuse_one_prepared_statement(crate::support::Backend::Postgres)
 }
