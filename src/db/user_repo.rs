@@ -61,15 +61,18 @@ pub fn load_current_many(conn: &mut DbConn, ids: &[i64]) -> QueryResult<HashMap<
                 .load(&mut **c)?;
             collect_users(&mut found, rows);
         }
-        DbConn::Sqlite(c) if distinct.len() > 1 => c.transaction(|c| {
-            for &id in &distinct {
-                collect_users(&mut found, sqlite_current(c, id)?);
-            }
-            QueryResult::Ok(())
-        })?,
-        DbConn::Sqlite(c) => {
-            for &id in &distinct {
-                collect_users(&mut found, sqlite_current(c, id)?);
+        DbConn::Sqlite(pooled) => {
+            let c: &mut SqliteConnection = pooled;
+            let mut read_all = |c: &mut SqliteConnection| -> QueryResult<()> {
+                for &id in &distinct {
+                    collect_users(&mut found, sqlite_current(c, id)?);
+                }
+                Ok(())
+            };
+            // One id is one statement: no transaction around it.
+            match distinct.len() {
+                0 | 1 => read_all(c)?,
+                _ => c.transaction(read_all)?,
             }
         }
     }
