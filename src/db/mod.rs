@@ -10,6 +10,7 @@
 pub mod broker_logins;
 pub mod bulk_update;
 pub mod combine;
+pub mod data_version;
 pub mod directory;
 pub mod instance;
 pub mod keeper_lock;

@@ -10,6 +10,9 @@
 //! status or password) wakes it at once ([`LoginsChanged`]); the CLI and other writers are seen
 //! at the next poll.
 //!
+//! On SQLite a poll first reads the database's data version ([`DataVersion`]) and reads the
+//! table only when some connection committed since the last read, or a snapshot is due.
+//!
 //! Its own thread: a blocking query every quarter second must not hold up an actor.
 
 use std::collections::BTreeMap;
@@ -22,6 +25,7 @@ use dh_mqtt_rules::{from_hex, is_valid_client_id, Change, CREDENTIALS_TOPIC};
 
 use crate::auth::broker_login::{BrokerKey, LoginsChanged};
 use crate::db::broker_logins::{load_all, BrokerLogin};
+use crate::db::data_version::DataVersion;
 use crate::db::DbPool;
 use crate::ops::health::Link;
 
@@ -53,6 +57,7 @@ impl Drop for LoginSync {
 /// Starts syncing over `client` (the instance's first broker connection).
 pub fn start(
     pool: DbPool,
+    watch: Option<DataVersion>,
     client: paho_mqtt::AsyncClient,
     link: Arc<Link>,
     key: BrokerKey,
@@ -62,7 +67,7 @@ pub fn start(
     let flag = Arc::clone(&stop);
     let thread = std::thread::Builder::new()
         .name("login-sync".into())
-        .spawn(move || Syncer::new(pool, client, link, key).run(&flag, &changed))
+        .spawn(move || Syncer::new(pool, watch, client, link, key).run(&flag, &changed))
         .map_err(|e| log::error!(target: "dh::logins", "cannot start the login sync: {e}"))
         .ok();
     LoginSync { stop, thread }
@@ -73,6 +78,9 @@ type Known = BTreeMap<i64, Change>;
 
 struct Syncer {
     pool: DbPool,
+    /// SQLite's data version, and the one the last read of the table saw.
+    watch: Option<DataVersion>,
+    read_at: Option<i64>,
     client: paho_mqtt::AsyncClient,
     link: Arc<Link>,
     /// `link.sessions` when the plugin was last told everything.
@@ -87,12 +95,15 @@ struct Syncer {
 impl Syncer {
     fn new(
         pool: DbPool,
+        watch: Option<DataVersion>,
         client: paho_mqtt::AsyncClient,
         link: Arc<Link>,
         key: BrokerKey,
     ) -> Syncer {
         Syncer {
             pool,
+            watch,
+            read_at: None,
             client,
             link,
             session: 0,
@@ -129,9 +140,15 @@ impl Syncer {
     }
 
     fn tick(&mut self) -> anyhow::Result<()> {
+        let snapshot = self.known.is_none() || self.last_snapshot.elapsed() >= SNAPSHOT_EVERY;
+        // Read before the table: a commit in between moves it again for the next poll.
+        let version = self.watch.as_mut().and_then(DataVersion::read);
+        if !snapshot && version.is_some() && version == self.read_at {
+            return Ok(());
+        }
+        self.read_at = None;
         let rows = load_all(&mut self.pool.get()?)?;
         let now: Known = rows.iter().filter_map(change_of).collect();
-        let snapshot = self.known.is_none() || self.last_snapshot.elapsed() >= SNAPSHOT_EVERY;
         let lines: Vec<String> = if snapshot {
             std::iter::once(Change::Key(self.key.bytes().to_vec()))
                 .chain(now.values().cloned())
@@ -159,6 +176,7 @@ impl Syncer {
             log::info!(target: "dh::logins", "broker plugin told {} changed device logins", lines.len());
         }
         self.known = Some(now);
+        self.read_at = version;
         Ok(())
     }
 }
