@@ -14,6 +14,7 @@ use diesel::sql_types::{BigInt, Bool};
 use diesel::{Connection, PgConnection, QueryableByName, RunQueryDsl};
 use tokio::sync::watch;
 
+use super::pg_url::libpq_url;
 use super::DbUrl;
 use crate::secret::redact_url;
 
@@ -107,7 +108,7 @@ fn lock_key(name: &str) -> i64 {
 fn contend(url: &str, key: i64, control: &Control, held: &watch::Sender<bool>) {
     let stopping = || control.stop.load(Ordering::Relaxed);
     while !stopping() {
-        let mut conn = match PgConnection::establish(url) {
+        let mut conn = match PgConnection::establish(&libpq_url(url)) {
             Ok(conn) => conn,
             Err(e) => {
                 log::warn!(target: "dh::keeper", "keeper lock: cannot connect to {}: {e}", redact_url(url));

@@ -3,6 +3,7 @@
 use diesel::{Connection, PgConnection, SqliteConnection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
+use super::pg_url::libpq_url;
 use super::DbUrl;
 use crate::secret::redact_url;
 
@@ -13,7 +14,7 @@ const SQLITE: EmbeddedMigrations = embed_migrations!("schema/sqlite");
 pub fn run(url: &DbUrl) -> anyhow::Result<Vec<String>> {
     let applied = match url {
         DbUrl::Postgres(u) => {
-            let mut conn = PgConnection::establish(u)
+            let mut conn = PgConnection::establish(&libpq_url(u))
                 .map_err(|e| anyhow::anyhow!("cannot connect to {}: {e}", redact_url(u)))?;
             conn.run_pending_migrations(POSTGRES)
                 .map_err(|e| anyhow::anyhow!("migration failed: {e}"))?

@@ -18,6 +18,7 @@ pub mod like;
 pub mod liveness;
 pub mod migrate;
 pub mod model;
+pub mod pg_url;
 pub mod pool;
 pub mod prepared;
 pub mod schema;

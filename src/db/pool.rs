@@ -9,6 +9,7 @@ use diesel::r2d2::{ConnectionManager, CustomizeConnection, Pool, PooledConnectio
 use diesel::{PgConnection, SqliteConnection};
 
 use super::liveness::{self, PgPooled};
+use super::pg_url::libpq_url;
 use crate::secret::redact_url;
 
 /// How long a SQLite writer waits for the lock before the request gets a 503.
@@ -19,35 +20,6 @@ const SQLITE_BUSY_TIMEOUT_MS: u64 = 1_000;
 /// whose COMMIT is held up by a stall past the request's deadline roll back at the server
 /// instead of landing after its 503 (docs/OPERATIONS.md, "When the database fails").
 pub(crate) const PG_STATEMENT_TIMEOUT_MS: u64 = 1_000;
-
-/// libpq settings added to a PostgreSQL URL that does not set them itself: connecting gives
-/// up after 2 s, and a connection whose peer is gone (no ACKs, no keepalive answers) errors
-/// within about 5 s instead of the kernel's 15 minutes.
-const LIBPQ_DEFAULTS: [(&str, &str); 6] = [
-    ("connect_timeout", "2"),
-    ("keepalives", "1"),
-    ("keepalives_idle", "2"),
-    ("keepalives_interval", "1"),
-    ("keepalives_count", "3"),
-    ("tcp_user_timeout", "5000"),
-];
-
-/// `url` with the [`LIBPQ_DEFAULTS`] it does not set.
-fn with_libpq_defaults(url: &str) -> String {
-    let query = url.split_once('?').map_or("", |(_, q)| q);
-    let set: Vec<&str> = query
-        .split('&')
-        .filter_map(|kv| kv.split('=').next())
-        .collect();
-    let mut out = url.to_string();
-    for (key, value) in LIBPQ_DEFAULTS {
-        if !set.contains(&key) {
-            out.push(if out.contains('?') { '&' } else { '?' });
-            out.push_str(&format!("{key}={value}"));
-        }
-    }
-    out
-}
 
 /// A parsed `DATABASE_URL`.
 #[derive(Clone, PartialEq, Eq)]
@@ -208,7 +180,7 @@ impl DbPool {
                     // Not at every checkout: `liveness` pings idle connections only.
                     .test_on_check_out(false)
                     .connection_customizer(Box::new(PgSetup))
-                    .build(ConnectionManager::new(with_libpq_defaults(u)))
+                    .build(ConnectionManager::new(libpq_url(u)))
                     .map_err(unavailable)?,
             ),
             DbUrl::Sqlite(path) => DbPool::Sqlite(
@@ -248,22 +220,6 @@ impl DbPool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn adds_the_libpq_timeouts_a_url_does_not_set() {
-        let added = with_libpq_defaults("postgres://u@h/db");
-        assert!(
-            added.starts_with("postgres://u@h/db?connect_timeout=2&keepalives=1&"),
-            "{added}"
-        );
-        assert!(added.ends_with("&tcp_user_timeout=5000"), "{added}");
-        let own = with_libpq_defaults("postgres://u@h/db?sslmode=require&connect_timeout=9");
-        assert!(
-            own.starts_with("postgres://u@h/db?sslmode=require&connect_timeout=9&keepalives=1"),
-            "{own}"
-        );
-        assert_eq!(own.matches("connect_timeout").count(), 1, "{own}");
-    }
 
     #[test]
     fn parses_urls() {

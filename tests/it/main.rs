@@ -30,6 +30,7 @@ mod logs;
 mod manage;
 mod mqtt5;
 mod operations;
+mod pg_tls;
 mod plugin;
 mod poison;
 mod reads;
