@@ -10,8 +10,8 @@
 //! status or password) wakes it at once ([`LoginsChanged`]); the CLI and other writers are seen
 //! at the next poll.
 //!
-//! On SQLite a poll first reads the database's data version ([`DataVersion`]) and reads the
-//! table only when some connection committed since the last read, or a snapshot is due.
+//! A poll first reads a marker of the database ([`Watch`]) and reads the table only when it
+//! moved since the last read, or a snapshot is due.
 //!
 //! Its own thread: a blocking query every quarter second must not hold up an actor.
 
@@ -25,7 +25,7 @@ use dh_mqtt_rules::{from_hex, is_valid_client_id, Change, CREDENTIALS_TOPIC};
 
 use crate::auth::broker_login::{BrokerKey, LoginsChanged};
 use crate::db::broker_logins::{load_all, BrokerLogin};
-use crate::db::data_version::DataVersion;
+use crate::db::data_version::{Marker, Watch};
 use crate::db::DbPool;
 use crate::ops::health::Link;
 
@@ -57,7 +57,7 @@ impl Drop for LoginSync {
 /// Starts syncing over `client` (the instance's first broker connection).
 pub fn start(
     pool: DbPool,
-    watch: Option<DataVersion>,
+    watch: Watch,
     client: paho_mqtt::AsyncClient,
     link: Arc<Link>,
     key: BrokerKey,
@@ -78,9 +78,9 @@ type Known = BTreeMap<i64, Change>;
 
 struct Syncer {
     pool: DbPool,
-    /// SQLite's data version, and the one the last read of the table saw.
-    watch: Option<DataVersion>,
-    read_at: Option<i64>,
+    /// The database's marker, and the one the last read of the table saw.
+    watch: Watch,
+    read_at: Option<Marker>,
     client: paho_mqtt::AsyncClient,
     link: Arc<Link>,
     /// `link.sessions` when the plugin was last told everything.
@@ -95,7 +95,7 @@ struct Syncer {
 impl Syncer {
     fn new(
         pool: DbPool,
-        watch: Option<DataVersion>,
+        watch: Watch,
         client: paho_mqtt::AsyncClient,
         link: Arc<Link>,
         key: BrokerKey,
@@ -142,7 +142,7 @@ impl Syncer {
     fn tick(&mut self) -> anyhow::Result<()> {
         let snapshot = self.known.is_none() || self.last_snapshot.elapsed() >= SNAPSHOT_EVERY;
         // Read before the table: a commit in between moves it again for the next poll.
-        let version = self.watch.as_mut().and_then(DataVersion::read);
+        let version = self.watch.read(&self.pool);
         if !snapshot && version.is_some() && version == self.read_at {
             return Ok(());
         }

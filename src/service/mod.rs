@@ -24,7 +24,7 @@ use crate::actors::repo::RepoActor;
 use crate::actors::supervise::FaultPlan;
 use crate::auth::password::HashScheme;
 use crate::config::Config;
-use crate::db::data_version::DataVersion;
+use crate::db::data_version::Watch;
 use crate::db::keeper_lock::KeeperLock;
 use crate::db::DbPool;
 use crate::handlers::TokenPolicy;
@@ -90,7 +90,7 @@ pub async fn run(
     let logins = match (&shared.broker_key, connections.first()) {
         (Some(key), Some(first)) => Some(login_sync::start(
             shared.pool.clone(),
-            DataVersion::for_url(&config.database),
+            Watch::for_url(&config.database),
             first.client().clone(),
             Arc::clone(first.link()),
             key.clone(),

@@ -26,6 +26,7 @@ mod database_faults;
 mod errors;
 mod get_current;
 mod instances;
+mod login_watch;
 mod logs;
 mod manage;
 mod mqtt5;
