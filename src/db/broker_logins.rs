@@ -73,17 +73,14 @@ pub struct RowVersions {
     user_versions: i64,
 }
 
-/// The [`RowVersions`] now; `None` on SQLite.
-pub fn row_versions(conn: &mut DbConn) -> QueryResult<Option<RowVersions>> {
+/// The [`RowVersions`] now.
+pub fn row_versions(conn: &mut PgConnection) -> QueryResult<RowVersions> {
     const SQL: &str = "SELECT (SELECT count(*) FROM dh_mqtt_broker_login) AS logins,
         (SELECT coalesce(sum(xmin::text::bigint), 0)::bigint FROM dh_mqtt_broker_login)
             AS login_versions,
         (SELECT count(*) FROM dh_user) AS users,
         (SELECT coalesce(sum(xmin::text::bigint), 0)::bigint FROM dh_user) AS user_versions";
-    match conn {
-        DbConn::Postgres(c) => diesel::sql_query(SQL).get_result(&mut **c).map(Some),
-        DbConn::Sqlite(_) => Ok(None),
-    }
+    diesel::sql_query(SQL).get_result(conn)
 }
 
 /// Writes (or replaces) the broker login of a user whose password was just set.

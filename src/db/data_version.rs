@@ -16,7 +16,8 @@ use diesel::sql_types::BigInt;
 use diesel::{Connection, QueryableByName, RunQueryDsl, SqliteConnection};
 
 use super::broker_logins::{row_versions, RowVersions};
-use super::{DbPool, DbUrl};
+use super::pool::SQLITE_BUSY_TIMEOUT_MS;
+use super::{DbConn, DbPool, DbUrl};
 
 /// What a poll compares with the last read's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,10 +68,10 @@ impl Watch {
                 }
                 version.map(|row| Marker::Sqlite(row.data_version))
             }
-            Watch::Postgres => {
-                let mut conn = pool.get().ok()?;
-                row_versions(&mut conn).ok().flatten().map(Marker::Postgres)
-            }
+            Watch::Postgres => match pool.get().ok()? {
+                DbConn::Postgres(mut c) => row_versions(&mut c).ok().map(Marker::Postgres),
+                DbConn::Sqlite(_) => None,
+            },
         }
     }
 }
@@ -81,7 +82,9 @@ fn sqlite_connection<'c>(
 ) -> Option<&'c mut SqliteConnection> {
     if conn.is_none() {
         let mut opened = SqliteConnection::establish(&path.to_string_lossy()).ok()?;
-        opened.batch_execute("PRAGMA busy_timeout = 1000;").ok()?;
+        opened
+            .batch_execute(&format!("PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS};"))
+            .ok()?;
         *conn = Some(opened);
     }
     conn.as_mut()

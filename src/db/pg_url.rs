@@ -25,7 +25,7 @@ const CHOOSES_TLS: [&str; 5] = ["sslmode", "requiressl", "service", "host", "hos
 
 /// `url` with the [`LIBPQ_DEFAULTS`] it does not set and, on a loopback host where neither the
 /// URL nor the environment ([`env_chooses_tls`]) chooses a TLS mode, `sslmode=allow`.
-pub fn with_libpq_defaults(url: &str, env_chooses: bool) -> String {
+fn with_libpq_defaults(url: &str, env_chooses: bool) -> String {
     let query = url.split_once('?').map_or("", |(_, q)| q);
     let set: Vec<&str> = query
         .split('&')

@@ -13,7 +13,7 @@ use super::pg_url::libpq_url;
 use crate::secret::redact_url;
 
 /// How long a SQLite writer waits for the lock before the request gets a 503.
-const SQLITE_BUSY_TIMEOUT_MS: u64 = 1_000;
+pub(crate) const SQLITE_BUSY_TIMEOUT_MS: u64 = 1_000;
 
 /// The server ends a statement, or a transaction left idle, after this long. Every query here
 /// takes milliseconds; a longer one means a stalled connection. The bound also makes a write
