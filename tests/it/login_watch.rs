@@ -37,6 +37,10 @@ fn moves_with_each_change(backend: Backend) {
             format!("UPDATE dh_mqtt_broker_login SET salt = 'cc' WHERE user_id = {id}"),
         ),
         (
+            "a deleted user",
+            format!("DELETE FROM dh_user WHERE id = {id}"),
+        ),
+        (
             "a deleted login",
             format!("DELETE FROM dh_mqtt_broker_login WHERE user_id = {id}"),
         ),
