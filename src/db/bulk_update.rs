@@ -249,19 +249,19 @@ mod tests {
     use super::*;
     use crate::db::model::UpdateJob;
 
-    fn write(user_id: i64, changes: UserChanges, needs_admin: bool) -> CombinedWrite {
+    fn write(user_id: i64, changes: UserChanges, needs_admin: bool) -> CombinedWrite<'static> {
         CombinedWrite {
-            job: UpdateJob {
+            job: std::borrow::Cow::Owned(UpdateJob {
                 user_id,
                 changes,
                 needs_admin,
                 deadline: std::time::Instant::now(),
-            },
+            }),
             members: vec![],
         }
     }
 
-    fn data(user_id: i64) -> CombinedWrite {
+    fn data(user_id: i64) -> CombinedWrite<'static> {
         let changes = UserChanges {
             data: Some(Some("{}".into())),
             ..UserChanges::default()

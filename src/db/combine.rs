@@ -10,35 +10,37 @@
 //! without combining, a busy user's updates would rewrite the same row once per request inside
 //! one transaction, each on PostgreSQL a round trip and a new row version.
 
+use std::borrow::{Borrow, Cow};
 use std::collections::HashMap;
 
 use super::model::{UpdateJob, UserChanges};
 
 /// One write of the batch and the requests whose outcome it decides.
-pub struct CombinedWrite {
-    /// The merged update.
-    pub job: UpdateJob,
+pub struct CombinedWrite<'a> {
+    /// The merged update: the request's own job unless others were merged into it (no copy
+    /// of its data for the common write of one request).
+    pub job: Cow<'a, UpdateJob>,
     /// Indexes of the requests it stands for, in the batch.
     pub members: Vec<usize>,
 }
 
 /// Groups a batch into writes, in the order of each write's first request.
-pub fn combine(jobs: &[UpdateJob]) -> Vec<CombinedWrite> {
+pub fn combine<J: Borrow<UpdateJob>>(jobs: &[J]) -> Vec<CombinedWrite<'_>> {
     let mut writes: Vec<CombinedWrite> = Vec::with_capacity(jobs.len());
     // The user's group that later non-admin updates may still join.
     let mut open: HashMap<i64, usize> = HashMap::new();
-    for (index, job) in jobs.iter().enumerate() {
+    for (index, job) in jobs.iter().map(Borrow::borrow).enumerate() {
         if job.needs_admin {
             open.remove(&job.user_id);
         } else if let Some(write) = open.get(&job.user_id).and_then(|&w| writes.get_mut(w)) {
-            write.job.changes.overlay(job.changes.clone());
+            write.job.to_mut().changes.overlay(job.changes.clone());
             write.members.push(index);
             continue;
         } else {
             open.insert(job.user_id, writes.len());
         }
         writes.push(CombinedWrite {
-            job: job.clone(),
+            job: Cow::Borrowed(job),
             members: vec![index],
         });
     }
@@ -103,7 +105,8 @@ mod tests {
     fn merges_one_users_plain_updates_later_value_winning() {
         let mut intro = data(1, "b");
         intro.changes.intro_reviewed = Some(true);
-        let writes = combine(&[data(1, "a"), data(2, "x"), intro, data(1, "c")]);
+        let jobs = [data(1, "a"), data(2, "x"), intro, data(1, "c")];
+        let writes = combine(&jobs);
         assert_eq!(shape(&writes), vec![(1, vec![0, 2, 3]), (2, vec![1])]);
         let merged = writes.first().map(|w| &w.job.changes);
         assert_eq!(merged.and_then(|c| c.data.clone()), Some(Some("c".into())));
@@ -112,13 +115,14 @@ mod tests {
 
     #[test]
     fn never_moves_an_update_across_an_admin_update_of_the_same_user() {
-        let writes = combine(&[
+        let jobs = [
             data(1, "a"),
             status(1),
             data(1, "b"),
             data(2, "x"),
             data(1, "c"),
-        ]);
+        ];
+        let writes = combine(&jobs);
         assert_eq!(
             shape(&writes),
             vec![(1, vec![0]), (1, vec![1]), (1, vec![2, 4]), (2, vec![3])]

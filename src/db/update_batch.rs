@@ -61,8 +61,7 @@ macro_rules! apply_update {
                 .eq($job.user_id)
                 .and(dh_user::status.eq(UserStatus::Active.ordinal()))
                 .and(admin_or_not_needed);
-            let written =
-                prepared::update(dh_user::table, $job.changes.clone(), filter).execute($c)?;
+            let written = prepared::update(dh_user::table, &$job.changes, filter).execute($c)?;
             if written == 1 {
                 return Ok(());
             }
@@ -89,7 +88,7 @@ macro_rules! apply_update {
         }
         if !$job.changes.is_empty() {
             diesel::update(dh_user::table.find($job.user_id))
-                .set($job.changes.clone())
+                .set(&$job.changes)
                 .execute($c)?;
         }
         Ok(())
@@ -117,10 +116,7 @@ pub fn update_current_batch(
     let timely: Vec<usize> = (0..jobs.len())
         .filter(|&i| jobs.get(i).is_some_and(|job| commit_by(job) > now))
         .collect();
-    let live: Vec<UpdateJob> = timely
-        .iter()
-        .filter_map(|&i| jobs.get(i).cloned())
-        .collect();
+    let live: Vec<&UpdateJob> = timely.iter().filter_map(|&i| jobs.get(i)).collect();
     let mut outcomes = vec![Err(UpdateRejection::TooLate); jobs.len()];
     if live.is_empty() {
         return Ok(outcomes);
@@ -145,11 +141,11 @@ fn commit_by(job: &UpdateJob) -> Instant {
 /// then the others, and those the statement did not write, one by one.
 fn write_batch(
     conn: &mut DbConn,
-    jobs: &[UpdateJob],
+    jobs: &[&UpdateJob],
 ) -> QueryResult<Vec<Result<(), UpdateRejection>>> {
     let writes = combine(jobs);
     let bulk = bulk_update::groups(&writes);
-    let commit_by = jobs.iter().map(commit_by).min();
+    let commit_by = jobs.iter().map(|job| commit_by(job)).min();
     write_transaction!(conn, |c| {
         let mut outcomes = vec![Ok(()); jobs.len()];
         let mut written = vec![false; writes.len()];
