@@ -113,10 +113,12 @@ pub fn update_current_batch(
     jobs: &[UpdateJob],
 ) -> QueryResult<Vec<Result<(), UpdateRejection>>> {
     let now = Instant::now();
-    let timely: Vec<usize> = (0..jobs.len())
-        .filter(|&i| jobs.get(i).is_some_and(|job| commit_by(job) > now))
-        .collect();
-    let live: Vec<&UpdateJob> = timely.iter().filter_map(|&i| jobs.get(i)).collect();
+    // The jobs still in time, and where each sits in the batch.
+    let (timely, live): (Vec<usize>, Vec<&UpdateJob>) = jobs
+        .iter()
+        .enumerate()
+        .filter(|(_, job)| commit_by(job) > now)
+        .unzip();
     let mut outcomes = vec![Err(UpdateRejection::TooLate); jobs.len()];
     if live.is_empty() {
         return Ok(outcomes);
