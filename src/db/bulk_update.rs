@@ -20,7 +20,7 @@ use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::query_dsl::LoadQuery;
 use diesel::serialize::ToSql;
 use diesel::sql_types::{BigInt, HasSqlType, Integer, Text, Untyped};
-use serde_json::{Map, Value};
+use serde::Serialize;
 
 use super::combine::CombinedWrite;
 use super::model::UserChanges;
@@ -210,14 +210,16 @@ where
         .iter()
         .filter_map(|&w| writes.get(w).map(|write| (write.job.user_id, w)))
         .collect();
-    let rows: Vec<Value> = members
+    let rows: Vec<Row> = members
         .iter()
         .filter_map(|&w| writes.get(w))
-        .map(|write| row(write, shape))
+        .map(Row::of)
         .collect();
+    let rows = serde_json::to_string(&rows)
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     let statement = BulkStatement {
         sql,
-        rows: Value::Array(rows).to_string(),
+        rows,
         status: UserStatus::Active.ordinal(),
     };
     let written: Vec<Written> = statement.load(c)?;
@@ -227,27 +229,40 @@ where
         .collect())
 }
 
-/// One row of the statement's input.
-fn row(write: &CombinedWrite, shape: Shape) -> Value {
-    let changes = &write.job.changes;
-    let mut row = Map::new();
-    row.insert("id".into(), write.job.user_id.into());
-    for (name, _) in shape.columns() {
-        let value = match name {
-            "password_hash" => changes.password_hash.clone().into(),
-            "password_salt" => changes.password_salt.clone().flatten().into(),
-            "data" => changes.data.clone().flatten().into(),
-            _ => changes.intro_reviewed.into(),
-        };
-        row.insert(name.into(), value);
+/// One row of the statement's input: the user's id and the columns its update sets, the others
+/// left out, so that the row has exactly its [`Shape`]'s columns. Serialized straight from the
+/// request's job: no `serde_json::Value` per row and no copy of its values.
+#[derive(Serialize)]
+struct Row<'a> {
+    id: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password_hash: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    password_salt: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data: Option<Option<&'a str>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    intro_reviewed: Option<bool>,
+}
+
+impl<'a> Row<'a> {
+    fn of(write: &'a CombinedWrite) -> Row<'a> {
+        let changes = &write.job.changes;
+        Row {
+            id: write.job.user_id,
+            password_hash: changes.password_hash.as_deref(),
+            password_salt: changes.password_salt.as_ref().map(Option::as_deref),
+            data: changes.data.as_ref().map(Option::as_deref),
+            intro_reviewed: changes.intro_reviewed,
+        }
     }
-    Value::Object(row)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::db::model::UpdateJob;
+    use serde_json::{Map, Value};
 
     fn write(user_id: i64, changes: UserChanges, needs_admin: bool) -> CombinedWrite<'static> {
         CombinedWrite {
@@ -311,10 +326,36 @@ mod tests {
             ..UserChanges::default()
         };
         assert_eq!(Shape::of(&plain), Some(Shape(3)));
-        let row = row(&write(9, plain, false), Shape(3));
+        let row = serde_json::to_string(&Row::of(&write(9, plain, false)));
         assert_eq!(
-            row.to_string(),
-            r#"{"id":9,"password_hash":"h","password_salt":null}"#
+            row.ok().as_deref(),
+            Some(r#"{"id":9,"password_hash":"h","password_salt":null}"#)
         );
+    }
+
+    #[test]
+    fn a_row_has_exactly_its_shapes_columns() {
+        for bits in 1..16_u8 {
+            let set = |bit: u8| bits & bit != 0;
+            let changes = UserChanges {
+                password_hash: set(1).then(|| "h".to_string()),
+                password_salt: set(2).then_some(None),
+                data: set(4).then(|| Some("{\"a\":\"b\"}".to_string())),
+                intro_reviewed: set(8).then_some(false),
+                ..UserChanges::default()
+            };
+            let shape = Shape::of(&changes);
+            assert_eq!(shape, Some(Shape(bits)), "bits {bits}");
+            let write = write(1, changes, false);
+            let row: Option<Map<String, Value>> = serde_json::to_string(&Row::of(&write))
+                .ok()
+                .and_then(|r| serde_json::from_str(&r).ok());
+            let keys: Vec<String> = row.map(|r| r.keys().cloned().collect()).unwrap_or_default();
+            let expected: Vec<String> = std::iter::once("id")
+                .chain(Shape(bits).columns().map(|(name, _)| name))
+                .map(str::to_string)
+                .collect();
+            assert_eq!(keys, expected, "bits {bits}");
+        }
     }
 }
