@@ -4,8 +4,14 @@
 //! about a given token string never changes, except its expiry, which is checked again on
 //! every hit; the signing key is fixed for the life of the process. So a hit answers exactly
 //! as a fresh verification would.
+//!
+//! The map hashes with foldhash rather than SipHash: a key is a whole token, ~200 bytes hashed
+//! on every request (docs/PERFORMANCE.md item 36). Flooding it with colliding keys is not
+//! open to a client: only tokens whose signature checked out are ever inserted.
 
 use std::collections::HashMap;
+
+use foldhash::fast::RandomState;
 
 use super::jwt::{Claims, JwtKeys, TokenError, TokenType};
 
@@ -15,7 +21,7 @@ const CAPACITY: usize = 4_096;
 /// Verified access tokens by their exact text.
 #[derive(Default)]
 pub struct VerifiedTokens {
-    by_token: HashMap<String, Claims>,
+    by_token: HashMap<String, Claims, RandomState>,
 }
 
 impl VerifiedTokens {
