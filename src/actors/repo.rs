@@ -11,6 +11,7 @@ use super::messages::{
 use super::supervise::{guarded, inject, FaultPlan, FaultSite};
 use crate::auth::jwt::now_ms;
 use crate::db::directory::{DirectoryOp, OpError};
+use crate::db::server_clock::ServerClock;
 use crate::db::sessions::{self, StoredSession};
 use crate::db::user_repo::{self, CurrentUser, UpdateRejection};
 use crate::db::{DbConn, DbError, DbPool};
@@ -22,6 +23,8 @@ pub struct RepoActor {
     pool: DbPool,
     max_login_attempts: i32,
     faults: FaultPlan,
+    /// The database server's clock, read by this lane's update batches.
+    server_clock: ServerClock,
 }
 
 impl RepoActor {
@@ -31,6 +34,7 @@ impl RepoActor {
             pool,
             max_login_attempts,
             faults,
+            server_clock: ServerClock::default(),
         }
     }
 
@@ -163,9 +167,12 @@ impl Handler<UpdateBatch> for RepoActor {
 
     fn handle(&mut self, msg: UpdateBatch, ctx: &mut Self::Context) -> Self::Result {
         guarded(ctx, "repository", || {
+            let mut clock = self.server_clock;
             let outcomes = self.with_conn("user/updateCurrent", |c| {
-                user_repo::update_current_batch(c, &msg.0)
-            })?;
+                user_repo::update_current_batch(c, &msg.0, &mut clock)
+            });
+            self.server_clock = clock;
+            let outcomes = outcomes?;
             Ok(outcomes
                 .into_iter()
                 .map(|o| {

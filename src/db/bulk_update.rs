@@ -19,7 +19,7 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::query_dsl::LoadQuery;
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, HasSqlType, Integer, Text, Untyped};
+use diesel::sql_types::{BigInt, HasSqlType, Integer, Nullable, Text, Untyped};
 use serde::Serialize;
 
 use super::combine::CombinedWrite;
@@ -104,32 +104,39 @@ pub fn groups(writes: &[CombinedWrite]) -> Vec<(Shape, Vec<usize>)> {
 }
 
 /// The statement's SQL in each backend's dialect. It takes the rows as a JSON array of
-/// objects (`id` and the shape's columns) and the active status, and returns the ids written.
+/// objects (`id` and the shape's columns), the active status and the latest server time (µs
+/// since the epoch) at which it may still start, and returns the time it started and the ids
+/// written: one row with no id when it wrote none, or when it started too late and so wrote
+/// nothing (see [`super::server_clock`]).
 pub trait BulkDialect {
     /// The UPDATE for `shape`, or `None` where one statement per row is cheaper.
     fn bulk_update_sql(shape: Shape) -> Option<BulkSql>;
 }
 
-/// A bulk UPDATE's SQL around its two parameters: the rows, then the active status.
+/// A bulk UPDATE's SQL around its three parameters: the rows, the active status, the bound.
 pub struct BulkSql {
     before_rows: String,
     before_status: String,
+    before_bound: &'static str,
     after: &'static str,
 }
 
 impl BulkDialect for PgConnection {
     fn bulk_update_sql(shape: Shape) -> Option<BulkSql> {
         let types: Vec<String> = shape.columns().map(|(n, t)| format!("{n} {t}")).collect();
+        // `g` is read once; a data-modifying WITH runs whether or not its rows are used.
         Some(BulkSql {
             before_rows: format!(
-                "UPDATE dh_user AS u SET {} FROM json_to_recordset(",
+                "WITH g AS (SELECT (extract(epoch FROM statement_timestamp()) * 1000000)::bigint \
+                 AS started_us), w AS (UPDATE dh_user AS u SET {} FROM json_to_recordset(",
                 shape.assignments()
             ),
             before_status: format!(
-                "::json) AS v(id bigint, {}) WHERE u.id = v.id AND u.status = ",
+                "::json) AS v(id bigint, {}), g WHERE u.id = v.id AND u.status = ",
                 types.join(", ")
             ),
-            after: " RETURNING u.id AS id",
+            before_bound: " AND g.started_us <= ",
+            after: " RETURNING u.id) SELECT g.started_us, w.id FROM g LEFT JOIN w ON true",
         })
     }
 }
@@ -141,6 +148,7 @@ pub struct BulkStatement {
     sql: BulkSql,
     rows: String,
     status: i32,
+    not_after_us: i64,
 }
 
 impl QueryId for BulkStatement {
@@ -155,15 +163,18 @@ impl Query for BulkStatement {
 
 impl<DB> QueryFragment<DB> for BulkStatement
 where
-    DB: Backend + HasSqlType<Text> + HasSqlType<Integer>,
+    DB: Backend + HasSqlType<Text> + HasSqlType<Integer> + HasSqlType<BigInt>,
     String: ToSql<Text, DB>,
     i32: ToSql<Integer, DB>,
+    i64: ToSql<BigInt, DB>,
 {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql(&self.sql.before_rows);
         out.push_bind_param::<Text, _>(&self.rows)?;
         out.push_sql(&self.sql.before_status);
         out.push_bind_param::<Integer, _>(&self.status)?;
+        out.push_sql(self.sql.before_bound);
+        out.push_bind_param::<BigInt, _>(&self.not_after_us)?;
         out.push_sql(self.sql.after);
         Ok(())
     }
@@ -180,31 +191,53 @@ impl BulkDialect for SqliteConnection {
     }
 }
 
-/// A row the statement wrote.
+/// A row of the statement's answer.
 #[derive(QueryableByName)]
 pub struct Written {
-    /// Its user's id.
+    /// When the statement started, by the server's clock (µs since the epoch).
     #[diesel(sql_type = BigInt)]
-    pub id: i64,
+    pub started_us: i64,
+    /// A user it wrote; none in the one row of a statement that wrote nothing.
+    #[diesel(sql_type = Nullable<BigInt>)]
+    pub id: Option<i64>,
 }
 
-/// Runs the statement for the writes at `members` (of one shape, distinct users); returns
-/// the indexes of those it wrote (none where the backend has no such statement).
+/// What one bulk statement did.
+#[derive(Debug, Default)]
+pub struct BulkOutcome {
+    /// The indexes of the writes it wrote.
+    pub written: Vec<usize>,
+    /// When it started, by the server's clock (µs since the epoch); `None` where the backend
+    /// has no such statement.
+    pub started_us: Option<i64>,
+}
+
+impl BulkOutcome {
+    /// Whether it started too late to write anything.
+    pub fn too_late(&self, not_after_us: i64) -> bool {
+        self.started_us.is_some_and(|at| at > not_after_us)
+    }
+}
+
+/// Runs the statement for the writes at `members` (of one shape, distinct users), if it
+/// starts on the server no later than `not_after_us` (`i64::MAX`: whenever it starts).
 pub fn write<C>(
     c: &mut C,
     shape: Shape,
     writes: &[CombinedWrite],
     members: &[usize],
-) -> QueryResult<Vec<usize>>
+    not_after_us: i64,
+) -> QueryResult<BulkOutcome>
 where
     C: BulkDialect + Connection,
-    C::Backend: HasSqlType<Text> + HasSqlType<Integer>,
+    C::Backend: HasSqlType<Text> + HasSqlType<Integer> + HasSqlType<BigInt>,
     String: ToSql<Text, C::Backend>,
     i32: ToSql<Integer, C::Backend>,
+    i64: ToSql<BigInt, C::Backend>,
     for<'a> BulkStatement: LoadQuery<'a, C, Written>,
 {
     let Some(sql) = C::bulk_update_sql(shape) else {
-        return Ok(Vec::new());
+        return Ok(BulkOutcome::default());
     };
     let by_user: HashMap<i64, usize> = members
         .iter()
@@ -221,12 +254,16 @@ where
         sql,
         rows,
         status: UserStatus::Active.ordinal(),
+        not_after_us,
     };
-    let written: Vec<Written> = statement.load(c)?;
-    Ok(written
-        .iter()
-        .filter_map(|w| by_user.get(&w.id).copied())
-        .collect())
+    let answer: Vec<Written> = statement.load(c)?;
+    Ok(BulkOutcome {
+        written: answer
+            .iter()
+            .filter_map(|w| w.id.and_then(|id| by_user.get(&id).copied()))
+            .collect(),
+        started_us: answer.first().map(|w| w.started_us),
+    })
 }
 
 /// One row of the statement's input: the user's id and the columns its update sets, the others

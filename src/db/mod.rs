@@ -22,6 +22,7 @@ pub mod pg_url;
 pub mod pool;
 pub mod prepared;
 pub mod schema;
+pub mod server_clock;
 pub mod sessions;
 pub mod update_batch;
 pub mod user_admin;

@@ -1,5 +1,6 @@
-//! Group commit of `user/updateCurrent`: a batch of updates in one write transaction, each
-//! checked and written as the rules say, none landing after its request's deadline.
+//! Group commit of `user/updateCurrent`: a batch of updates in one write transaction (on
+//! PostgreSQL, a batch that is one statement in that statement alone), each checked and
+//! written as the rules say, none landing after its request's deadline.
 
 use std::time::{Duration, Instant};
 
@@ -7,11 +8,12 @@ use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
 use diesel::sql_types::Bool;
 
-use super::bulk_update;
-use super::combine::combine;
+use super::bulk_update::{self, Shape};
+use super::combine::{combine, CombinedWrite};
 use super::model::{UpdateJob, UserRow};
 use super::prepared;
 use super::schema::dh_user;
+use super::server_clock::ServerClock;
 use super::DbConn;
 use crate::model::{Role, UserStatus};
 use crate::write_transaction;
@@ -108,9 +110,13 @@ macro_rules! apply_update {
 /// with it every request that still had time. Once a stall had queued requests for half a
 /// second, every batch held one, nothing committed until the queue had timed out, and an
 /// open-loop load at half the ceiling got 503s (docs/PERFORMANCE.md, "Too late to commit").
+///
+/// `clock` is the caller's reading of the server's clock, kept from batch to batch: with it,
+/// a batch that is one bulk statement runs without a transaction (see [`super::server_clock`]).
 pub fn update_current_batch(
     conn: &mut DbConn,
     jobs: &[UpdateJob],
+    clock: &mut ServerClock,
 ) -> QueryResult<Vec<Result<(), UpdateRejection>>> {
     let now = Instant::now();
     // The jobs still in time, and where each sits in the batch.
@@ -123,7 +129,7 @@ pub fn update_current_batch(
     if live.is_empty() {
         return Ok(outcomes);
     }
-    for (&index, outcome) in timely.iter().zip(write_batch(conn, &live)?) {
+    for (&index, outcome) in timely.iter().zip(write_batch(conn, &live, clock)?) {
         if let Some(slot) = outcomes.get_mut(index) {
             *slot = outcome;
         }
@@ -144,15 +150,23 @@ fn commit_by(job: &UpdateJob) -> Instant {
 fn write_batch(
     conn: &mut DbConn,
     jobs: &[&UpdateJob],
+    clock: &mut ServerClock,
 ) -> QueryResult<Vec<Result<(), UpdateRejection>>> {
     let writes = combine(jobs);
     let bulk = bulk_update::groups(&writes);
     let commit_by = jobs.iter().map(|job| commit_by(job)).min();
+    if let Some(outcomes) = one_statement(conn, jobs.len(), &writes, &bulk, commit_by, clock)? {
+        return Ok(outcomes);
+    }
     write_transaction!(conn, |c| {
         let mut outcomes = vec![Ok(()); jobs.len()];
         let mut written = vec![false; writes.len()];
         for (shape, members) in &bulk {
-            for w in bulk_update::write(c, *shape, &writes, members)? {
+            let done = bulk_update::write(c, *shape, &writes, members, i64::MAX)?;
+            if let Some(started_us) = done.started_us {
+                clock.observe(Instant::now(), started_us);
+            }
+            for w in done.written {
                 if let Some(done) = written.get_mut(w) {
                     *done = true;
                 }
@@ -191,4 +205,43 @@ fn write_batch(
         }
         Ok(outcomes)
     })
+}
+
+/// A PostgreSQL batch whose every write is in one bulk statement, run as that statement alone:
+/// atomic by itself, it commits without `BEGIN` and `COMMIT`. It starts on the server no later
+/// than the batch's commit deadline, or writes nothing and `None` sends the batch through the
+/// transaction; so does a batch of any other kind, SQLite, or no fresh reading of the clock.
+fn one_statement(
+    conn: &mut DbConn,
+    count: usize,
+    writes: &[CombinedWrite],
+    bulk: &[(Shape, Vec<usize>)],
+    commit_by: Option<Instant>,
+    clock: &mut ServerClock,
+) -> QueryResult<Option<Vec<Result<(), UpdateRejection>>>> {
+    let (DbConn::Postgres(c), [(shape, members)]) = (conn, bulk) else {
+        return Ok(None);
+    };
+    let not_after = commit_by.and_then(|by| clock.server_time_of(by, Instant::now()));
+    let Some(not_after_us) = not_after.filter(|_| members.len() == writes.len()) else {
+        return Ok(None);
+    };
+    let done = bulk_update::write(&mut **c, *shape, writes, members, not_after_us)?;
+    if let Some(started_us) = done.started_us {
+        clock.observe(Instant::now(), started_us);
+    }
+    if done.too_late(not_after_us) {
+        return Ok(None);
+    }
+    // Each write is a plain update of a user with no other write in the batch: one the
+    // statement did not write is of a user who is gone or not active, as the checks would say.
+    let mut outcomes = vec![Err(UpdateRejection::NotActive); count];
+    for write in done.written.iter().filter_map(|&w| writes.get(w)) {
+        for &member in &write.members {
+            if let Some(slot) = outcomes.get_mut(member) {
+                *slot = Ok(());
+            }
+        }
+    }
+    Ok(Some(outcomes))
 }

@@ -39,4 +39,5 @@ mod resilience;
 mod session;
 mod supervision;
 mod tokens;
+mod update_alone;
 mod update_current;

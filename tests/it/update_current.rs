@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use dh_mqtt_plugin::auth::password;
 use dh_mqtt_plugin::db::model::UserChanges;
+use dh_mqtt_plugin::db::server_clock::ServerClock;
 use dh_mqtt_plugin::db::user_repo::{self, UpdateJob, UpdateRejection};
 use dh_mqtt_plugin::model::{Role, UserStatus};
 use serde_json::{json, Value};
@@ -42,7 +43,7 @@ both_backends! {
             job(b, UserChanges { login: Some("alice".into()), data: Some(Some("2".into())), ..UserChanges::default() }),
             job(b, UserChanges { intro_reviewed: Some(true), ..UserChanges::default() }),
         ];
-        let outcomes = user_repo::update_current_batch(&mut db.conn(), &jobs)?;
+        let outcomes = user_repo::update_current_batch(&mut db.conn(), &jobs, &mut ServerClock::default())?;
         assert_eq!(outcomes, vec![Ok(()), Err(UpdateRejection::LoginTaken), Ok(())]);
         let (ra, rb) = (db.user(a), db.user(b));
         assert_eq!((ra.data.as_deref(), rb.login.as_str(), rb.data, rb.intro_reviewed),
@@ -74,7 +75,7 @@ both_backends! {
             plain(admin, "2"),
             plain(client, "b"),
         ];
-        let outcomes = user_repo::update_current_batch(&mut db.conn(), &jobs)?;
+        let outcomes = user_repo::update_current_batch(&mut db.conn(), &jobs, &mut ServerClock::default())?;
         assert_eq!(outcomes, vec![
             Ok(()),
             Ok(()),
@@ -105,7 +106,7 @@ both_backends! {
         // Less than the commit margin left: a commit could land after the request's 503.
         let late = std::time::Instant::now() + user_repo::COMMIT_MARGIN / 2;
         let jobs = [job(a, "1", later()), job(b, "2", late), job(a, "3", later())];
-        let outcomes = user_repo::update_current_batch(&mut db.conn(), &jobs)?;
+        let outcomes = user_repo::update_current_batch(&mut db.conn(), &jobs, &mut ServerClock::default())?;
         assert_eq!(outcomes, vec![Ok(()), Err(UpdateRejection::TooLate), Ok(())]);
         assert_eq!((db.user(a).data.as_deref(), db.user(b).data), (Some("3"), None));
         Ok(())
@@ -127,7 +128,7 @@ both_backends! {
         };
         let disable = UserChanges { status: Some(UserStatus::Disabled.ordinal()), ..UserChanges::default() };
         let before = [job(f, data(Some("old")), false), job(d, disable, true)];
-        assert_eq!(user_repo::update_current_batch(&mut db.conn(), &before)?, vec![Ok(()), Ok(())]);
+        assert_eq!(user_repo::update_current_batch(&mut db.conn(), &before, &mut ServerClock::default())?, vec![Ok(()), Ok(())]);
 
         let tricky = r#"{"k":"ü \" \\u0000 ' ; --","n":[1,2.5,null]}"#;
         let jobs = [
@@ -141,7 +142,7 @@ both_backends! {
             job(g, password("hash-g"), false),
             job(h, password("hash-h"), false),
         ];
-        let outcomes = user_repo::update_current_batch(&mut db.conn(), &jobs)?;
+        let outcomes = user_repo::update_current_batch(&mut db.conn(), &jobs, &mut ServerClock::default())?;
         let mut expected = vec![Ok(()); jobs.len()];
         expected[3] = Err(UpdateRejection::NotActive);
         assert_eq!(outcomes, expected);
@@ -314,6 +315,7 @@ fn postgres_prepares_the_bulk_update_once_per_connection() -> crate::support::Te
         .map(|l| db.add_user(l, "secret1", Role::Client))
         .collect();
     let mut conn = db.conn();
+    let mut clock = ServerClock::default();
     for round in 0..3 {
         let jobs: Vec<UpdateJob> = ids
             .iter()
@@ -328,14 +330,14 @@ fn postgres_prepares_the_bulk_update_once_per_connection() -> crate::support::Te
             })
             .collect();
         assert_eq!(
-            user_repo::update_current_batch(&mut conn, &jobs)?,
+            user_repo::update_current_batch(&mut conn, &jobs, &mut clock)?,
             vec![Ok(()); 3]
         );
     }
-    let prepared = prepared_updates(&mut conn, "UPDATE dh_user AS u %");
+    let prepared = prepared_updates(&mut conn, "WITH g AS %UPDATE dh_user AS u %");
     assert_eq!(
         prepared, 1,
-        "one prepared statement for the three batches' bulk updates"
+        "one prepared statement for the three batches' bulk updates, in a transaction or not"
     );
     assert_eq!(db.user(ids[2]).data.as_deref(), Some(r#"{"round":2}"#));
     Ok(())
@@ -373,6 +375,7 @@ fn one_users_updates_reuse_one_prepared_statement(
     let db = crate::support::TestDb::new(backend);
     let id = db.add_user("prep", "secret1", Role::Client);
     let mut conn = db.conn();
+    let mut clock = ServerClock::default();
     for round in 0..3 {
         let changes = UserChanges {
             data: Some(Some(format!("{{\"round\":{round}}}"))),
@@ -385,7 +388,7 @@ fn one_users_updates_reuse_one_prepared_statement(
             deadline: later(),
         };
         assert_eq!(
-            user_repo::update_current_batch(&mut conn, &[job])?,
+            user_repo::update_current_batch(&mut conn, &[job], &mut clock)?,
             vec![Ok(())]
         );
     }
