@@ -197,7 +197,7 @@ impl Wiring<'_> {
             broker_url: config.broker_url.clone(),
             max_payload_bytes: config.max_payload_bytes,
             admission: Arc::clone(self.admission),
-            peers: (self.peers)(publisher.clone()),
+            peers: Arc::new((self.peers)(publisher.clone())),
             faults: faults.clone(),
             keeper,
         };
