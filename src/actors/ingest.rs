@@ -312,10 +312,12 @@ impl IngestActor {
             return self.answer(origin, qos, answer);
         };
         let peers = Arc::clone(&self.settings.peers);
-        actix_rt::spawn(async move {
+        // Boxed: tokio moves a task's future by value when it spawns and finishes it (three
+        // copies of its ~1.6 KB), a box is moved as a pointer (docs/PERFORMANCE.md item 39).
+        actix_rt::spawn(Box::pin(async move {
             pipeline::serve(&peers, origin, qos, request).await;
             drop(permit);
-        });
+        }));
     }
 
     /// Publishes an answer decided here (decode errors, 503s, 500s).
