@@ -137,6 +137,20 @@ int UTF8_validate(int len, const char* data)
 		rc = 1;
 		goto exit;
 	}
+	/* dh-mqtt-plugin: a leading run of ASCII bytes is whole characters that the first row of
+	 * valid_ranges accepts (00-7F); skip it without the table walk, which cost ~15
+	 * instructions a byte on the topic of every publish. The result is the same for every
+	 * input. */
+	while (len > 0 && (*data & 0x80) == 0)
+	{
+		++data;
+		--len;
+	}
+	if (len == 0)
+	{
+		rc = 1;
+		goto exit;
+	}
 	curdata = UTF8_char_validate(len, data);
 	while (curdata && (curdata < data + len))
 		curdata = UTF8_char_validate((int)(data + len - curdata), curdata);
