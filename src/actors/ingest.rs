@@ -68,7 +68,7 @@ pub struct IngestSettings {
     /// The admission bound and counters.
     pub admission: Arc<Admission>,
     /// Where requests go; shared, since every request's task holds it (a clone of the
-    /// addresses themselves was ~850 instructions per request).
+    /// addresses themselves was ~900 instructions per request).
     pub peers: Arc<Peers>,
     /// Test-only fault plan.
     pub faults: FaultPlan,
@@ -312,7 +312,7 @@ impl IngestActor {
             return self.answer(origin, qos, answer);
         };
         let peers = Arc::clone(&self.settings.peers);
-        // Boxed: tokio moves a task's future by value when it spawns and finishes it (three
+        // Boxed: tokio moves a task's future by value when it spawns and finishes it (five
         // copies of its ~1.6 KB), a box is moved as a pointer (docs/PERFORMANCE.md item 39).
         actix_rt::spawn(Box::pin(async move {
             pipeline::serve(&peers, origin, qos, request).await;

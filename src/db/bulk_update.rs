@@ -13,6 +13,7 @@
 //! (the user gone or not active) goes through the one-by-one path, which tells why.
 
 use std::collections::HashMap;
+use std::time::Instant;
 
 use diesel::backend::Backend;
 use diesel::prelude::*;
@@ -24,6 +25,7 @@ use serde::Serialize;
 
 use super::combine::CombinedWrite;
 use super::model::UserChanges;
+use super::server_clock::ServerClock;
 use crate::model::UserStatus;
 
 /// The columns a plain update may set, as bits of a [`Shape`].
@@ -220,13 +222,15 @@ impl BulkOutcome {
 }
 
 /// Runs the statement for the writes at `members` (of one shape, distinct users), if it
-/// starts on the server no later than `not_after_us` (`i64::MAX`: whenever it starts).
+/// starts on the server no later than `not_after_us` (`i64::MAX`: whenever it starts); the
+/// start time it reports is a new reading of `clock`.
 pub fn write<C>(
     c: &mut C,
     shape: Shape,
     writes: &[CombinedWrite],
     members: &[usize],
     not_after_us: i64,
+    clock: &mut ServerClock,
 ) -> QueryResult<BulkOutcome>
 where
     C: BulkDialect + Connection,
@@ -257,12 +261,16 @@ where
         not_after_us,
     };
     let answer: Vec<Written> = statement.load(c)?;
+    let started_us = answer.first().map(|w| w.started_us);
+    if let Some(started_us) = started_us {
+        clock.observe(Instant::now(), started_us);
+    }
     Ok(BulkOutcome {
         written: answer
             .iter()
             .filter_map(|w| w.id.and_then(|id| by_user.get(&id).copied()))
             .collect(),
-        started_us: answer.first().map(|w| w.started_us),
+        started_us,
     })
 }
 

@@ -162,10 +162,7 @@ fn write_batch(
         let mut outcomes = vec![Ok(()); jobs.len()];
         let mut written = vec![false; writes.len()];
         for (shape, members) in &bulk {
-            let done = bulk_update::write(c, *shape, &writes, members, i64::MAX)?;
-            if let Some(started_us) = done.started_us {
-                clock.observe(Instant::now(), started_us);
-            }
+            let done = bulk_update::write(c, *shape, &writes, members, i64::MAX, clock)?;
             for w in done.written {
                 if let Some(done) = written.get_mut(w) {
                     *done = true;
@@ -222,14 +219,14 @@ fn one_statement(
     let (DbConn::Postgres(c), [(shape, members)]) = (conn, bulk) else {
         return Ok(None);
     };
-    let not_after = commit_by.and_then(|by| clock.server_time_of(by, Instant::now()));
-    let Some(not_after_us) = not_after.filter(|_| members.len() == writes.len()) else {
+    if members.len() != writes.len() {
+        return Ok(None);
+    }
+    let Some(not_after_us) = commit_by.and_then(|by| clock.server_time_of(by, Instant::now()))
+    else {
         return Ok(None);
     };
-    let done = bulk_update::write(&mut **c, *shape, writes, members, not_after_us)?;
-    if let Some(started_us) = done.started_us {
-        clock.observe(Instant::now(), started_us);
-    }
+    let done = bulk_update::write(&mut **c, *shape, writes, members, not_after_us, clock)?;
     if done.too_late(not_after_us) {
         return Ok(None);
     }

@@ -83,11 +83,12 @@ fn a_bulk_statement_that_starts_too_late_writes_nothing() -> TestResult {
         return Err("a PostgreSQL connection".into());
     };
     // A bound long past (the epoch): the statement starts later than that.
-    let late = bulk_update::write(&mut *c, *shape, &writes, members, 0)?;
+    let mut clock = ServerClock::default();
+    let late = bulk_update::write(&mut *c, *shape, &writes, members, 0, &mut clock)?;
     assert!(late.too_late(0), "started at {:?}", late.started_us);
     assert!(late.written.is_empty());
     assert_eq!(data_of(&db, &ids), vec![None, None], "nothing was written");
-    let in_time = bulk_update::write(&mut *c, *shape, &writes, members, i64::MAX)?;
+    let in_time = bulk_update::write(&mut *c, *shape, &writes, members, i64::MAX, &mut clock)?;
     assert!(!in_time.too_late(i64::MAX));
     assert_eq!(in_time.written, vec![0, 1]);
     assert_eq!(data_of(&db, &ids), vec![Some("x".into()), Some("x".into())]);
